@@ -1,0 +1,117 @@
+"""Loading: every file under content/ becomes an Item, or one or more ContentErrors.
+
+A file that starts with `---` has YAML front-matter; any other file is plain
+text.  Problems are collected, never raised: one bad file never stops the
+others from loading.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import os
+from pathlib import Path
+from typing import Iterator
+
+from ..errors import ContentError
+from ..models import Item
+from .frontmatter_reader import read_front_matter
+from .plaintext import read_plain_text
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+def load_items(content_dir: Path, default_lang: str = "en") -> tuple[list[Item], list[ContentError]]:
+    """Every item under `content_dir` (drafts included), sorted by path, and every problem found."""
+    items: list[Item] = []
+    errors: list[ContentError] = []
+    root = content_dir.resolve()
+    for relative, problem in content_files(root):
+        if problem:
+            errors.append(ContentError(relative, 1, problem))
+            continue
+        item = load_file(root, relative, default_lang, errors)
+        if item is not None:
+            items.append(item)
+    return items, errors
+
+
+def content_files(root: Path) -> Iterator[tuple[str, str | None]]:
+    """(path relative to root, problem or None) for every content file, in a stable order."""
+    stack = [root]
+    found: list[tuple[str, str | None]] = []
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError as exc:
+            found.append((_relative(folder, root) or ".", f"cannot read folder: {exc.strerror}"))
+            continue
+        for entry in entries:
+            if is_ignored(entry.name):
+                continue
+            relative = _relative(Path(entry.path), root)
+            if entry.is_symlink():
+                target = Path(entry.path).resolve()
+                if not target.is_relative_to(root):
+                    found.append((relative, "symbolic link to a place outside the content folder; refused"))
+                    continue
+            if entry.is_dir():
+                stack.append(Path(entry.path))
+            elif entry.is_file():
+                found.append((relative, None))
+    yield from sorted(found)
+
+
+def is_ignored(name: str) -> bool:
+    """Hidden files, editor swap and backup files, and other tools' temporary files."""
+    return (
+        name.startswith((".", "#", "~$"))
+        or name.endswith(("~", ".swp", ".swo", ".swx", ".tmp", ".bak", ".part", ".crdownload"))
+        or name == "4913"  # vim's probe file
+    )
+
+
+def load_file(root: Path, relative: str, default_lang: str, errors: list[ContentError]) -> Item | None:
+    path = root / relative
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            errors.append(ContentError(relative, 1, f"file is {size // 1_048_576} MB; the limit is {MAX_FILE_BYTES // 1_048_576} MB"))
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        errors.append(ContentError(relative, 1, f"cannot read: {exc.strerror}"))
+        return None
+    text = decode(relative, data, errors)
+    if text is None:
+        return None
+    if text.startswith("---"):
+        fields = read_front_matter(relative, text, default_lang, errors)
+    else:
+        fields = read_plain_text(relative, text, default_lang, errors)
+    if fields is None:
+        return None
+    return Item(source=relative, content_hash=hashlib.sha256(data).hexdigest(), **fields)
+
+
+def decode(relative: str, data: bytes, errors: list[ContentError]) -> str | None:
+    """Text of a file: UTF-8 (with or without BOM) or UTF-16 with BOM; line endings made \\n."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        errors.append(ContentError(relative, line, f"not valid {encoding.split('-sig')[0].upper()} text (byte {exc.start})"))
+        return None
+    if "\x00" in text:
+        errors.append(ContentError(relative, text.count("\n", 0, text.index("\x00")) + 1, "binary file (contains NUL bytes)"))
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _relative(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path != root else ""
