@@ -1,0 +1,164 @@
+"""build(): the pipeline, one named stage per line, each one timed."""
+
+from __future__ import annotations
+
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .config import SiteConfig
+from .dedupe import dedupe
+from .errors import ContentError
+from .load import load_items
+from .models import Digest, Page
+from .pages import plan_pages
+from .rank import rank
+from .render import THEME, Renderer
+from .write import OutputWriter
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    content_dir: Path
+    output_dir: Path
+    project_dir: Path
+    drafts: bool = False
+    search: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    items: int
+    stories: int
+    pages: int
+    problems: tuple[ContentError, ...]
+    seconds: float
+    stages: tuple[tuple[str, float], ...] = field(default=())
+
+    @property
+    def errors(self) -> tuple[ContentError, ...]:
+        return tuple(p for p in self.problems if not p.warning)
+
+    @property
+    def warnings(self) -> tuple[ContentError, ...]:
+        return tuple(p for p in self.problems if p.warning)
+
+    def summary(self) -> str:
+        return (f"{_n(self.items)} items → {_n(self.stories)} stories, {_n(self.pages)} pages in {self.seconds:.2f} s"
+                f" ({_plural(len(self.errors), 'error')}, {_plural(len(self.warnings), 'warning')})")
+
+
+Progress = Callable[[str, int, int], None]
+
+
+def build(config: SiteConfig, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
+    """Build the site from options.content_dir into options.output_dir."""
+    timer = StageTimer()
+    with timer("load"):
+        items, problems = load_items(options.content_dir, config.language)
+        items = [item for item in items if options.drafts or not item.draft]
+    with timer("dedupe"):
+        stories = dedupe(items, config)
+    with timer("rank"):
+        digest = rank(stories, items, config)
+    with timer("plan"):
+        pages = plan_pages(digest, config)
+        static_dirs = [THEME / "static", options.project_dir / "static"]
+        renderer = Renderer(config, [options.project_dir / "templates"], static_files(static_dirs), link_helpers(digest))
+    with OutputWriter(options.output_dir) as output:
+        with timer("render"):
+            render_pages(renderer, pages, output, progress)
+        with timer("static"):
+            for folder in static_dirs:
+                output.copy_tree(folder)
+            output.write(".nojekyll", "")
+            if config.cname:
+                output.write("CNAME", config.cname.strip() + "\n")
+        with timer("swap"):
+            output.commit()
+    return BuildReport(len(items), len(stories), len(pages), tuple(problems), timer.total(), tuple(timer.stages))
+
+
+def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, progress: Progress | None) -> None:
+    for index, page in enumerate(pages, 1):
+        output.write(page.output_path, renderer.render(page, dict(page.context)))
+        if progress and index % 200 == 0:
+            progress("render", index, len(pages))
+    if progress:
+        progress("render", len(pages), len(pages))
+
+
+def link_helpers(digest: Digest) -> dict[str, Callable]:
+    """Template functions that turn a topic name, an outlet or a story into its page's path."""
+    topic_paths = {}
+    for topic in digest.topics:
+        for story in topic.stories:
+            for name in story.topics:
+                topic_paths.setdefault(name, f"topics/{topic.slug}/")
+    source_paths = {source.domain: f"sources/{source.slug}/" for source in digest.sources}
+    story_paths = {story.id: f"stories/{story.slug}/" for story in digest.stories}
+    source_names = {source.name: f"sources/{source.slug}/" for source in digest.sources}
+
+    def source_path(provider) -> str | None:
+        if provider is None:
+            return None
+        return source_paths.get(provider.domain) or source_names.get(provider.name)
+
+    return {
+        "topic_path": topic_paths.get,
+        "source_path": source_path,
+        "story_path": lambda story: story_paths[story.id],
+        "digest": digest,
+    }
+
+
+def static_files(folders: list[Path]) -> set[str]:
+    found = set()
+    for folder in folders:
+        if folder.is_dir():
+            found.update(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    return found
+
+
+class StageTimer:
+    def __init__(self) -> None:
+        self.stages: list[tuple[str, float]] = []
+        self.started = time.perf_counter()
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages.append((name, time.perf_counter() - start))
+
+    def total(self) -> float:
+        return time.perf_counter() - self.started
+
+
+def terminal_progress(stream=sys.stderr) -> Progress | None:
+    """A one-line progress bar on a terminal; None (quiet) when output is not a terminal."""
+    if not stream.isatty():
+        return None
+
+    def show(stage: str, done: int, total: int) -> None:
+        width = 30
+        filled = width * done // max(total, 1)
+        stream.write(f"\r{stage:>8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            stream.write("\r" + " " * (width + 30) + "\r")
+        stream.flush()
+
+    return show
+
+
+def _n(number: int) -> str:
+    return f"{number:,}".replace(",", " ")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")

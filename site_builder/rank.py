@@ -1,0 +1,119 @@
+"""Ranking: score stories and arrange them into the Digest the pages are made from.
+
+The score of a story, each signal scaled to 0..1 and weighted by [tool.site_builder.ranking]:
+
+    score = heat     * max(heat, 0) / 100                  (missing heat counts as 0)
+          + quality  * quality / 100                       (missing quality counts as 40)
+          + coverage * min(outlets - 1, 4) / 4             (1 for five outlets or more)
+          + recency  * 0.5 ** (age_hours / half_life_hours)
+
+`age_hours` is measured from the newest item in the content, not from the
+clock, so the same content always builds the same site.  Undated stories get
+no recency.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import replace
+from datetime import datetime
+from typing import Iterable, Sequence
+
+from .config import SiteConfig
+from .models import Day, Digest, Item, Source, Story, Topic
+from .slugs import slugify, unique_slugs
+
+
+def score(story: Story, now: datetime | None, config: SiteConfig) -> float:
+    weights = config.ranking
+    heat = max(story.heat or 0, 0) / 100
+    quality = (story.quality if story.quality is not None else 40) / 100
+    coverage = min(len(story.outlets) - 1, 4) / 4 if story.outlets else 0.0
+    recency = 0.0
+    if now is not None and story.published_at is not None:
+        age_hours = max((now - story.published_at).total_seconds() / 3600, 0.0)
+        recency = 0.5 ** (age_hours / weights.half_life_hours)
+    return weights.heat * heat + weights.quality * quality + weights.coverage * coverage + weights.recency * recency
+
+
+def rank(stories: Sequence[Story], items: Sequence[Item], config: SiteConfig) -> Digest:
+    """Score, slug and order the stories; group them by day, topic and outlet."""
+    dates = [item.published_at for item in items if item.published_at is not None]
+    now = max(dates) if dates else None
+
+    # Earlier stories claim a slug first, so adding news never moves an old permalink.
+    by_age = sorted(stories, key=lambda s: (s.published_at is None, s.published_at or now, s.id))
+    slugs = unique_slugs([(s.id, slugify(s.title)) for s in by_age])
+    scored = [replace(s, slug=slugs[s.id], score=round(score(s, now, config), 6)) for s in stories]
+    ranked = tuple(sorted(scored, key=_rank_key))
+
+    return Digest(
+        stories=ranked,
+        top=ranked[: config.top_stories],
+        river=_days(ranked, config),
+        topics=_topics(ranked),
+        sources=_sources(ranked),
+        items=tuple(items),
+        now=now,
+    )
+
+
+def _rank_key(story: Story) -> tuple:
+    return (-story.score, -(story.published_at.timestamp() if story.published_at else 0), story.id)
+
+
+def newest_first(stories: Iterable[Story]) -> tuple[Story, ...]:
+    return tuple(sorted(stories, key=lambda s: (-(s.published_at.timestamp() if s.published_at else 0), -s.score, s.id)))
+
+
+def _days(ranked: Sequence[Story], config: SiteConfig) -> tuple[Day, ...]:
+    tz = config.tz
+    groups: dict = defaultdict(list)
+    for story in ranked:
+        if story.published_at is not None:
+            groups[story.published_at.astimezone(tz).date()].append(story)
+    return tuple(Day(day, tuple(groups[day])) for day in sorted(groups, reverse=True))
+
+
+def _topics(ranked: Sequence[Story]) -> tuple[Topic, ...]:
+    # Topics that differ only in case or punctuation are one topic, shown in their commonest spelling.
+    members: dict[str, list[Story]] = defaultdict(list)
+    spellings: dict[str, Counter] = defaultdict(Counter)
+    for story in ranked:
+        seen: set[str] = set()
+        for name in story.topics:
+            key = slugify(name) or name.casefold()
+            spellings[key][name] += 1
+            if key not in seen:
+                seen.add(key)
+                members[key].append(story)
+    names = {key: spellings[key].most_common(1)[0][0] for key in members}
+    ordered = sorted(members, key=lambda key: (names[key].casefold(), key))
+    slugs = unique_slugs([(key, slugify(names[key])) for key in ordered])
+    return tuple(Topic(names[key], slugs[key], tuple(members[key])) for key in ordered)
+
+
+def _sources(ranked: Sequence[Story]) -> tuple[Source, ...]:
+    members: dict[str, list[Story]] = defaultdict(list)
+    names: dict[str, Counter] = defaultdict(Counter)
+    for story in ranked:
+        seen: set[str] = set()
+        for item in story.items:
+            if item.provider is None:
+                continue
+            key = item.provider.domain or slugify(item.provider.name)
+            if not key:
+                continue
+            names[key][item.provider.name] += 1
+            if key not in seen:
+                seen.add(key)
+                members[key].append(story)
+    ordered = sorted(members, key=lambda key: (names[key].most_common(1)[0][0].casefold(), key))
+    slugs = unique_slugs([(key, _domain_slug(key)) for key in ordered])
+    return tuple(Source(names[key].most_common(1)[0][0], key, slugs[key], tuple(members[key])) for key in ordered)
+
+
+def _domain_slug(domain: str) -> str:
+    # Domains keep their dots ("techcrunch.com"); anything else is slugified.
+    parts = [slugify(part, 63) for part in domain.split(".")]
+    return ".".join(part for part in parts if part)

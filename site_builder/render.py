@@ -1,0 +1,147 @@
+"""Rendering: the Jinja environment, Markdown, and the helpers templates call.
+
+Templates are looked up in an ordered list of folders, first match wins: the
+site's `templates/`, then the package's defaults.  Autoescape is on and
+Markdown has raw HTML disabled, so nothing from content reaches a page
+unescaped; only http(s), mailto and relative links survive.
+"""
+
+from __future__ import annotations
+
+import re
+import traceback
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from markdown_it import MarkdownIt
+from markupsafe import Markup, escape
+
+from .config import SiteConfig
+from .errors import TemplateError
+from .models import Item, Page
+
+THEME = Path(__file__).parent / "theme"
+_RTL = {"ar", "he", "fa", "ur", "ps", "sd", "yi", "dv", "ug", "ku"}
+_SAFE_LINK = re.compile(r"^(https?:|mailto:|#|/(?!/)|\.{0,2}/|[\w.-]+(/|$))", re.IGNORECASE)
+
+
+def markdown_parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
+    # markdown-it already refuses javascript:/vbscript:/file:; we also refuse data: and other schemes.
+    md.validateLink = lambda url: bool(_SAFE_LINK.match(url.strip()))
+    return md
+
+
+class Renderer:
+    """Turns planned Pages into HTML, with one Jinja environment compiled once per build."""
+
+    def __init__(self, config: SiteConfig, template_dirs: list[Path], static_files: set[str], globals_: dict[str, Any]) -> None:
+        self.config = config
+        self.static_files = static_files
+        self.template_dirs = [d for d in template_dirs if d.is_dir()] + [THEME / "templates"]
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+            cache_size=-1,
+        )
+        self.markdown = markdown_parser()
+        tz = config.tz
+        base_path = config.base_path
+        site_url = config.site_url
+
+        def url(path: str = "") -> str:
+            return base_path + path.lstrip("/")
+
+        def abs_url(path: str = "") -> str:
+            return site_url + path.lstrip("/")
+
+        def local_time(moment: datetime | None, fmt: str = "%b %-d, %Y %H:%M") -> str:
+            return moment.astimezone(tz).strftime(fmt) if moment else ""
+
+        self.env.globals.update(site=config, url=url, abs_url=abs_url, image_src=self.image_src, text_dir=text_dir, **globals_)
+        self.env.filters.update(
+            local_time=local_time,
+            iso=lambda m: m.isoformat() if m else "",
+            body_html=self.body_html,
+            plural=lambda n, word: f"{n} {word}" if n == 1 else f"{n} {word}s",
+        )
+
+    def image_src(self, url: str | None) -> str | None:
+        """A remote image as is; a root-relative one only if the site ships it in static/."""
+        if not url:
+            return None
+        if url.startswith("/"):
+            return self.config.base_path + url.lstrip("/") if url.lstrip("/") in self.static_files else None
+        return url
+
+    def body_html(self, item: Item) -> Markup:
+        return _body_html(self.markdown, item.body_format, item.body)
+
+    def render(self, page: Page, context: dict[str, Any]) -> str:
+        try:
+            template = self.env.get_template(page.template)
+            return template.render(page=page, **context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(_template_name(exc.filename or exc.name or page.template, self.template_dirs), exc.lineno, exc.message or "syntax error") from None
+        except jinja2.TemplateNotFound as exc:
+            raise TemplateError(exc.name or page.template, None, f"template not found (looked in {', '.join(map(str, self.template_dirs))})") from None
+        except Exception as exc:  # an error inside a template: name the template frame, not our code
+            name, line = _template_frame(exc, self.template_dirs, page.template)
+            raise TemplateError(name, line, f"{type(exc).__name__}: {exc}") from None
+
+
+_BODY_CACHE: dict[tuple[str, str], Markup] = {}
+
+
+def text_dir(lang: str | None) -> str:
+    return "rtl" if (lang or "").split("-")[0].lower() in _RTL else "ltr"
+
+
+def _body_html(md: MarkdownIt, body_format: str, body: str) -> Markup:
+    # One parse per item per process: story pages, feeds and search all reuse it.
+    key = (body_format, body)
+    cached = _BODY_CACHE.get(key)
+    if cached is None:
+        cached = Markup(md.render(body)) if body_format == "markdown" else text_to_html(body)
+        if len(_BODY_CACHE) > 50_000:
+            _BODY_CACHE.clear()
+        _BODY_CACHE[key] = cached
+    return cached
+
+
+def text_to_html(body: str) -> Markup:
+    """Plain text: one paragraph per line; a short line with no full stop before a longer one is a heading."""
+    lines = [" ".join(line.split()) for line in body.splitlines()]
+    lines = [line for line in lines if line]
+    parts = []
+    for index, line in enumerate(lines):
+        following = lines[index + 1] if index + 1 < len(lines) else ""
+        heading = len(line) < 90 and not line.endswith((".", "!", "?", ":", "…", '"', "”")) and len(following) > len(line)
+        tag = "h2" if heading else "p"
+        parts.append(f"<{tag}>{escape(line)}</{tag}>")
+    return Markup("\n".join(parts))
+
+
+def _template_name(filename: str, dirs: list[Path]) -> str:
+    path = Path(filename)
+    for folder in dirs:
+        try:
+            relative = path.resolve().relative_to(folder.resolve())
+        except ValueError:
+            continue
+        return f"templates/{relative.as_posix()}" if folder.name == "templates" and folder.parent != THEME else f"(default theme) {relative.as_posix()}"
+    return filename
+
+
+def _template_frame(exc: BaseException, dirs: list[Path], fallback: str) -> tuple[str, int | None]:
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        if any(str(frame.filename).startswith(str(folder)) for folder in dirs):
+            return _template_name(frame.filename, dirs), frame.lineno
+    return fallback, None
