@@ -37,21 +37,29 @@ def read_plain_text(path: str, text: str, default_lang: str, errors: list[Conten
     published_at = None
     category = None
 
-    if index < len(lines) and (match := _DATE.match(lines[index])):
-        try:
-            published_at = datetime.strptime(match.group(1), "%Y-%m-%d").replace(tzinfo=timezone.utc)
-        except ValueError:
-            errors.append(ContentError(path, index + 1, f"impossible date {match.group(1)!r}", "date"))
-        rest = match.group(2).strip()
-        if rest:
-            lines[index] = rest
-        else:
+    # The date line and the section word come in either order above the headline.
+    while index < len(lines):
+        match = _DATE.match(lines[index]) if published_at is None else None
+        if match:
+            try:
+                published_at = datetime.strptime(match.group(1), "%Y-%m-%d").replace(tzinfo=timezone.utc)
+            except ValueError:
+                errors.append(ContentError(path, index + 1, f"impossible date {match.group(1)!r}", "date"))
+                published_at = False  # reported once; do not read the line as a date again
+            rest = match.group(2).strip()
+            if rest:
+                lines[index] = rest
+                break
             index = _next_line(lines, index + 1)
-
-    following = _next_line(lines, index + 1)
-    if index < len(lines) and following < len(lines) and _is_section_word(lines[index]):
-        category = lines[index].strip()
-        index = following
+            continue
+        following = _next_line(lines, index + 1)
+        if category is None and following < len(lines) and _is_section_word(lines[index]):
+            category = lines[index].strip()
+            index = following
+            continue
+        break
+    if published_at is False:
+        published_at = None
 
     if index >= len(lines):
         errors.append(ContentError(path, 1, "empty file: no headline or text"))
