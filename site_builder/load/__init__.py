@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import re
 from pathlib import Path
 from typing import Iterator
 
@@ -19,6 +20,7 @@ from .frontmatter_reader import read_front_matter
 from .plaintext import read_plain_text
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def load_items(content_dir: Path, default_lang: str = "en") -> tuple[list[Item], list[ContentError]]:
@@ -108,8 +110,14 @@ def decode(relative: str, data: bytes, errors: list[ContentError]) -> str | None
         errors.append(ContentError(relative, line, f"not valid {encoding.split('-sig')[0].upper()} text (byte {exc.start})"))
         return None
     if "\x00" in text:
-        errors.append(ContentError(relative, text.count("\n", 0, text.index("\x00")) + 1, "binary file (contains NUL bytes)"))
+        # UTF-16 without a byte-order mark decodes as "valid" UTF-8 with a NUL after every ASCII letter.
+        if data[1::2].count(0) > len(data) // 4 or data[0::2].count(0) > len(data) // 4:
+            errors.append(ContentError(relative, 1, "looks like UTF-16 without a byte-order mark; save it as UTF-8"))
+        else:
+            errors.append(ContentError(relative, text.count("\n", 0, text.index("\x00")) + 1, "binary file (contains NUL bytes)"))
         return None
+    # Other control characters are invisible, invalid in XML feeds, and never meant (\t and line breaks are kept).
+    text = _CONTROL.sub("", text)
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 

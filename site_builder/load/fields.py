@@ -16,6 +16,7 @@ from ..models import Image, Provider, Related
 
 MAX_RELATED = 100
 MAX_TEXT = 200_000
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class FieldReader:
@@ -45,7 +46,9 @@ class FieldReader:
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             self.error(key, f"expected text, got {_describe(value)}")
             return None
-        text = str(value).replace("\x00", "").strip()
+        # Control characters and lone surrogates ("\ud800" in YAML) cannot be written as
+        # UTF-8 or carried by XML feeds; they never mean anything in a headline.
+        text = _UNPRINTABLE.sub("", str(value)).strip()
         if len(text) > MAX_TEXT:
             self.error(key, f"longer than {MAX_TEXT} characters; cut", warning=True)
             text = text[:MAX_TEXT]
@@ -54,10 +57,12 @@ class FieldReader:
     def number(self, key: str, value: Any, low: int, high: int) -> int | None:
         if value is None:
             return None
+        given = value
         if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
             value = float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            self.error(key, f"expected a number, got {_describe(value)}")
+            # Name what the file says ('999…' with 5 000 digits), not what float() made of it (inf).
+            self.error(key, f"expected a number, got {_describe(given)}")
             return None
         if not low <= value <= high:
             # Real feeds overshoot (heat: 141): keep the signal, clamped, and say so.
