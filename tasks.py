@@ -4,6 +4,7 @@
     python3 tasks.py build [args]   create .venv if needed, install, build content/ into public/
     python3 tasks.py test [args]    the same setup, then run the test suite (pytest)
     python3 tasks.py serve [args]   the preview server
+    python3 tasks.py bench [args]   the speed benchmark, side by side with Hugo and Pelican (bench/bench.py)
     python3 tasks.py NAME [args]    any other site-builder command (check, dedupe, ...)
 
 The virtual environment is reinstalled whenever pyproject.toml changes.
@@ -47,6 +48,8 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if command == "test":
         return subprocess.call([str(BIN / "python"), "-m", "pytest", *rest])
+    if command == "bench":
+        return subprocess.call([str(BIN / "python"), str(ROOT / "bench" / "bench.py"), *rest])
     return subprocess.call([str(BIN / "site-builder"), command, *rest])
 
 

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""Speed benchmark: site-builder on generated corpora, side by side with Hugo and Pelican.
+
+    python3 tasks.py bench                                  # the default run (see --help)
+    .venv/bin/python bench/bench.py --sizes 1000,10000 --peers 2000 --runs 3
+
+For every size it measures site-builder's cold build (no cache, no output),
+no-change rebuild, one-item-edit rebuild, peak memory (RSS of the build
+process), pages per second and per-stage times, all without the search
+index, then the search index on its own.  On the peer sizes it builds the
+same corpus with Hugo and Pelican (installed into bench/.venv-peers, never
+into the project) and reports the ratios.  Medians of --runs runs, with min
+and max.  The latest results, with the machine they ran on, go to
+bench/results.md and bench/results.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+OUT = HERE / "out"
+sys.path.insert(0, str(HERE))
+
+import corpus  # noqa: E402  (bench/corpus.py: generate(n, out, seed) -> gold path)
+import peers  # noqa: E402
+
+
+def run_wait4(command: list[str]) -> tuple[float, float, str, str, int]:
+    """Run a command, return (seconds, peak RSS MiB, stdout, stderr, exit code) using wait4 for this child."""
+    out_path, err_path = OUT / ".stdout", OUT / ".stderr"
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return seconds, usage.ru_maxrss / 1024, out_path.read_text(), err_path.read_text(), process.returncode
+
+
+def site_builder(corpus_dir: Path, project: Path, output: Path, search: bool = False) -> dict:
+    command = [sys.executable, "-m", "site_builder", "build", "--project", str(project), "--content", str(corpus_dir),
+               "--output", str(output), "--verbose"]
+    if not search:
+        command.append("--no-search")
+    seconds, rss, out, err, code = run_wait4(command)
+    if code != 0:
+        raise SystemExit(f"site-builder failed ({code}):\n{err[-2000:]}")
+    pages = re.search(r"(\d[\d ]*) pages", out)
+    stages = {name: float(ms) / 1000 for name, ms in re.findall(r"^\s+(\w+)\s+([\d.]+) ms$", err, re.M)}
+    return {"seconds": seconds, "rss_mib": rss, "pages": int(pages.group(1).replace(" ", "")) if pages else 0, "stages": stages}
+
+
+def edit_one_item(corpus_dir: Path) -> tuple[Path, str]:
+    path = sorted(corpus_dir.rglob("*.md"))[len(list(corpus_dir.rglob("*.md"))) // 2]
+    original = path.read_text(encoding="utf-8")
+    path.write_text(original.replace("excerpt: ", "excerpt: Updated. ", 1), encoding="utf-8")
+    return path, original
+
+
+def stats(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def bench_size(n: int, runs: int, with_search: bool) -> dict:
+    corpus_dir = ensure_corpus(n)
+    project = OUT / f"project-{n}"
+    project.mkdir(parents=True, exist_ok=True)
+    (project / "pyproject.toml").write_text('[tool.site_builder]\ntitle = "Benchmark digest"\nbase_url = "https://example.org/"\n')
+    output = project / "public"
+    cold, nochange, edit = [], [], []
+    for _ in range(runs):
+        shutil.rmtree(output, ignore_errors=True)
+        shutil.rmtree(project / ".site-builder-cache", ignore_errors=True)
+        cold.append(site_builder(corpus_dir, project, output))
+        nochange.append(site_builder(corpus_dir, project, output))
+        path, original = edit_one_item(corpus_dir)
+        try:
+            edit.append(site_builder(corpus_dir, project, output))
+        finally:
+            path.write_text(original, encoding="utf-8")
+            site_builder(corpus_dir, project, output)  # back to the unedited site for the next run
+    result = {
+        "items": n,
+        "pages": cold[0]["pages"],
+        "cold_s": stats([r["seconds"] for r in cold]),
+        "nochange_s": stats([r["seconds"] for r in nochange]),
+        "edit_s": stats([r["seconds"] for r in edit]),
+        "peak_rss_mib": max(r["rss_mib"] for r in cold),
+        "stages_s": {k: statistics.median(r["stages"].get(k, 0.0) for r in cold) for k in cold[0]["stages"]},
+    }
+    result["items_per_s"] = n / result["cold_s"]["median"]
+    result["pages_per_s"] = result["pages"] / result["cold_s"]["median"]
+    if with_search:
+        shutil.rmtree(output, ignore_errors=True)
+        with_index = site_builder(corpus_dir, project, output, search=True)
+        result["search_index_s"] = with_index["stages"].get("search", with_index["seconds"] - result["cold_s"]["median"])
+    return result
+
+
+def bench_peers(n: int, runs: int) -> dict:
+    corpus_dir = ensure_corpus(n)
+    work = OUT / f"peers-{n}"
+    work.mkdir(parents=True, exist_ok=True)
+    result = {}
+    for name, prepare in (("hugo", peers.prepare_hugo), ("pelican", peers.prepare_pelican)):
+        command = prepare(corpus_dir, work)
+        times = []
+        for _ in range(runs):
+            seconds, rss, out, err, code = run_wait4(command)
+            if code != 0:
+                raise SystemExit(f"{name} failed ({code}):\n{(out + err)[-2000:]}")
+            times.append(seconds)
+        result[name] = stats(times)
+    return result
+
+
+def ensure_corpus(n: int, seed: int = 7) -> Path:
+    target = OUT / f"corpus-{n}"
+    stamp = target / ".generated"
+    if not stamp.is_file() or stamp.read_text() != f"{n}:{seed}":
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        print(f"generating {n} items ...", file=sys.stderr, flush=True)
+        corpus.generate(n, target, seed)
+        stamp.write_text(f"{n}:{seed}")
+    return target
+
+
+def machine() -> dict:
+    cpu = ""
+    if Path("/proc/cpuinfo").is_file():
+        found = re.search(r"model name\s*:\s*(.*)", Path("/proc/cpuinfo").read_text())
+        cpu = found.group(1) if found else ""
+    memory = ""
+    if Path("/proc/meminfo").is_file():
+        found = re.search(r"MemTotal:\s*(\d+)", Path("/proc/meminfo").read_text())
+        memory = f"{int(found.group(1)) / 1048576:.0f} GiB" if found else ""
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory": memory, "os": platform.platform(),
+            "python": platform.python_version(), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+
+
+def report(results: dict) -> str:
+    m = results["machine"]
+    lines = [
+        "# Benchmark results", "",
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}; Python {m['python']}; {m['date']}.",
+        f"Peers: Hugo {results.get('peer_versions', {}).get('hugo', '-')}, Pelican {results.get('peer_versions', {}).get('pelican', '-')}.",
+        f"Median of {results['runs']} runs (min–max). Builds without the search index unless said.", "",
+        "| items | pages | cold build s | no-change s | one-edit s | items/s | pages/s | peak RSS MiB | search index s |",
+        "| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    fmt = lambda s: f"{s['median']:.2f} ({s['min']:.2f}–{s['max']:.2f})"
+    for r in results["sizes"]:
+        search = f"{r['search_index_s']:.2f}" if "search_index_s" in r else "-"
+        lines.append(f"| {r['items']:,} | {r['pages']:,} | {fmt(r['cold_s'])} | {fmt(r['nochange_s'])} | {fmt(r['edit_s'])} "
+                     f"| {r['items_per_s']:,.0f} | {r['pages_per_s']:,.0f} | {r['peak_rss_mib']:.0f} | {search} |")
+    lines += ["", "Per-stage times of the cold build (s):", "",
+              "| items | " + " | ".join(results["sizes"][0]["stages_s"]) + " |",
+              "| ---: | " + " | ".join("---:" for _ in results["sizes"][0]["stages_s"]) + " |"]
+    for r in results["sizes"]:
+        lines.append(f"| {r['items']:,} | " + " | ".join(f"{r['stages_s'].get(k, 0):.2f}" for k in results["sizes"][0]["stages_s"]) + " |")
+    if results.get("peers"):
+        lines += ["", "Side by side, same corpus, same run (cold builds, s):", "",
+                  "| items | site-builder | Hugo | Pelican | site-builder / Hugo | Pelican / site-builder |",
+                  "| ---: | --- | --- | --- | ---: | ---: |"]
+        by_size = {r["items"]: r for r in results["sizes"]}
+        for n, p in results["peers"].items():
+            ours = by_size[int(n)]["cold_s"]
+            lines.append(f"| {int(n):,} | {fmt(ours)} | {fmt(p['hugo'])} | {fmt(p['pelican'])} "
+                         f"| {ours['median'] / p['hugo']['median']:.2f} | {p['pelican']['median'] / ours['median']:.1f} |")
+    sizes = {r["items"]: r for r in results["sizes"]}
+    if 10_000 in sizes and 100_000 in sizes:
+        lines += ["", f"100k/10k cold-build time ratio: {sizes[100_000]['cold_s']['median'] / sizes[10_000]['cold_s']['median']:.1f}"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000,2000,10000,100000", help="corpus sizes for site-builder")
+    parser.add_argument("--peers", default="2000,10000", help="sizes also built with Hugo and Pelican ('' for none)")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--search-up-to", type=int, default=10_000, help="measure the search index for sizes up to this")
+    parser.add_argument("--no-write", action="store_true", help="print only; do not update bench/results.*")
+    args = parser.parse_args()
+    OUT.mkdir(exist_ok=True)
+    peer_sizes = [int(s) for s in args.peers.split(",") if s]
+    sizes = sorted({int(s) for s in args.sizes.split(",") if s} | set(peer_sizes))
+    results: dict = {"machine": machine(), "runs": args.runs, "sizes": [], "peers": {}}
+    if peer_sizes:
+        results["peer_versions"] = peers.ensure_peers()
+    for n in sizes:
+        print(f"site-builder, {n} items ...", file=sys.stderr, flush=True)
+        results["sizes"].append(bench_size(n, args.runs, n <= args.search_up_to))
+    for n in peer_sizes:
+        print(f"Hugo and Pelican, {n} items ...", file=sys.stderr, flush=True)
+        results["peers"][str(n)] = bench_peers(n, args.runs)
+    text = report(results)
+    print(text)
+    if not args.no_write:
+        (HERE / "results.md").write_text(text)
+        (HERE / "results.json").write_text(json.dumps(results, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
