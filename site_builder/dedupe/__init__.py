@@ -1,98 +1,180 @@
 """Deduplication: group items that cover the same story into Stories.
 
-`dedupe(items, config)` is the whole interface the pipeline uses.  For now it
-groups by canonical URL only; the clustering (MinHash, anchors) fills
-`cluster()` without changing what the rest of the pipeline sees.
+`dedupe(items, config, cache_dir=None)` is the whole interface the pipeline
+uses.  Its body is the order of the signals, strongest first:
+
+    features    words, anchors and MinHash signature per item (cached by content hash)
+    must-links  one canonical URL, one identical text, a syndicated copy (MinHash + LSH)
+    stories     rewrites and translations: rarity-weighted anchors and words,
+                merged against cluster centroids, `related:` links as a bonus
+    Stories     lead, more coverage, topics, heat, time, stable id
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections import defaultdict
-from typing import Mapping, Sequence
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
 
 from ..config import SiteConfig
-from ..models import Coverage, Item, Story
-from .urls import canonical_url, item_key
+from ..models import Item, Story
+from . import shingles, similarity
+from .cache import FeatureCache
+from .cluster import must_links, story_merges
+from .stories import make_story, story_id
+from .urls import canonical_url, item_keys
+
+__all__ = ["dedupe", "cluster", "Clustering", "story_id"]
+
+#: Containment (of the shorter text in the longer) that confirms a copy cut short or padded;
+#: only for texts of at least MIN_CONTAINED shingles, below which containment is luck.
+CONTAINMENT = 0.8
+MIN_CONTAINED = 20
 
 
-def dedupe(items: Sequence[Item], config: SiteConfig) -> tuple[Story, ...]:
-    """Group `items` into stories, each with a lead and its more coverage."""
-    clusters, reasons = cluster(items, config)
-    return tuple(make_story(members, reasons, config) for members in clusters)
+def dedupe(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None) -> tuple[Story, ...]:
+    """Group `items` into stories, each with a lead and its more coverage.
 
-
-def cluster(items: Sequence[Item], config: SiteConfig) -> tuple[list[list[Item]], dict[str, str]]:
-    """Clusters of items (each a list) and, per item source, why it joined its cluster."""
-    groups: dict[str, list[Item]] = defaultdict(list)
-    for item in items:
-        groups[item_key(item)].append(item)
-    reasons = {}
-    for members in groups.values():
-        for item in members[1:]:
-            reasons[item.source] = "canonical-url 1.00"
-    return list(groups.values()), reasons
-
-
-def lead_order(item: Item, config: SiteConfig) -> tuple:
-    """Sort key for lead selection: original over copies, quality, earliest, language, length."""
-    is_copy = bool(item.original_url) and canonical_url(item.original_url) != item_key(item)
-    when = item.published_at.timestamp() if item.published_at else float("inf")
-    return (
-        is_copy,
-        -(item.quality if item.quality is not None else -1),
-        when,
-        item.lang != config.language,
-        -(len(item.body) + len(item.excerpt)),
-        item.source,
+    `cache_dir` (the build passes `.site-builder-cache/`) keeps each item's
+    words, anchors and signature by content hash, so a rebuild only computes
+    them for new or changed items.
+    """
+    result = cluster(items, config, cache_dir)
+    has_file = {key for item in items for key in item_keys(item)}
+    return tuple(
+        make_story([items[i] for i in members], result.reasons, config, has_file, result.copies)
+        for members in result.clusters
     )
 
 
-def make_story(members: Sequence[Item], reasons: Mapping[str, str], config: SiteConfig) -> Story:
-    ordered = sorted(members, key=lambda item: lead_order(item, config))
-    lead = ordered[0]
-    own_urls = {canonical_url(u) for item in ordered for u in item.urls}
-    coverage = [
-        Coverage(
-            title=item.title,
-            url=item.url,
-            outlet=item.outlet,
-            domain=item.provider.domain if item.provider else "",
-            lang=item.lang,
-            published_at=item.published_at,
-            item=item,
-            reason=reasons.get(item.source, ""),
-        )
-        for item in ordered[1:]
-    ]
-    related = []
-    seen_related: set[str] = set()
-    for item in ordered:
+class Clustering:
+    """Clusters (lists of item indexes, in input order) and, per item source, why it joined."""
+
+    def __init__(self, clusters: list[list[int]], reasons: dict[str, str], copies: set[str]) -> None:
+        self.clusters, self.reasons, self.copies = clusters, reasons, copies
+
+
+def cluster(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None) -> Clustering:
+    settings = config.dedupe
+    count = len(items)
+    features, signature, sizes = FeatureCache.open(cache_dir).features(items)
+    langs = [item.lang for item in items]
+    times = np.array([item.published_at.timestamp() / 86400.0 if item.published_at else np.nan for item in items])
+    reasons: dict[int, str] = {}
+    copies: set[int] = set()
+
+    links = list(_url_links(items))
+    links += _text_links(features, times, settings.window_days, copies)
+    links += _copy_links(signature, sizes, times, settings.window_days, settings.minhash_threshold, copies)
+    groups = must_links(count, links, reasons, times, settings.window_days)
+
+    vec = similarity.vectors(features, langs)
+    pairs, anchor_cos, word_cos = similarity.candidate_scores(vec, times, settings.window_days)
+    related = _related_pairs(items)
+    pairs, anchor_cos, word_cos = _with_pairs(vec, pairs, anchor_cos, word_cos, related)
+    has_anchors, has_words = similarity.channels(vec, pairs, langs)
+    scores = similarity.combine(anchor_cos, word_cos, has_anchors, has_words)
+    reachable = scores + settings.related_bonus >= settings.story_threshold
+    scores[similarity.subject_conflicts(features, pairs, reachable)] = 0.0
+    clusters = story_merges(
+        groups, vec, langs, times, pairs, scores, related,
+        settings.story_threshold, settings.related_bonus, settings.window_days, reasons,
+    )
+    clusters = sorted((sorted(members) for members in clusters), key=lambda members: members[0])
+    return Clustering(
+        clusters,
+        {items[i].source: reason for i, reason in reasons.items()},
+        {items[i].source for i in copies},
+    )
+
+
+def _url_links(items: Sequence[Item]) -> Iterator[tuple[int, int, str]]:
+    """Items known by one canonical URL (any of web, original, AMP and CDN-AMP) are one article."""
+    first: dict[str, int] = {}
+    for i, item in enumerate(items):
+        for key in item_keys(item):
+            j = first.setdefault(key, i)
+            if j != i:
+                yield j, i, "canonical-url 1.00"
+
+
+def _text_links(features, times, window: float, copies: set[int]) -> list[tuple[int, int, str]]:
+    """Identical normalised texts (at least a few words) are one article, whatever their URLs."""
+    first: dict[str, int] = {}
+    links = []
+    for i, feature in enumerate(features):
+        if len(feature.tokens) < 8:
+            continue
+        j = first.setdefault(feature.text_digest, i)
+        if j != i and _within(times, i, j, window):
+            links.append((j, i, "same-text 1.00"))
+            copies.add(_later(times, i, j))
+    return links
+
+
+def _copy_links(signature, sizes, times, window: float, threshold: float, copies: set[int]) -> list[tuple[int, int, str]]:
+    """Syndicated copies: LSH candidates confirmed by estimated Jaccard or containment."""
+    pairs = shingles.candidate_pairs(signature)
+    if pairs.size == 0:
+        return []
+    jaccard, containment = shingles.estimate(signature, pairs, sizes)
+    contained = (containment >= CONTAINMENT) & (np.minimum(sizes[pairs[:, 0]], sizes[pairs[:, 1]]) >= MIN_CONTAINED)
+    dt = np.abs(times[pairs[:, 0]] - times[pairs[:, 1]])
+    near = ~(dt > window)  # NaN (undated) compares False: undated items match at any time
+    chosen = np.flatnonzero(((jaccard >= threshold) | contained) & near)
+    links = []
+    for index in chosen[np.argsort(-jaccard[chosen], kind="stable")].tolist():
+        i, j = int(pairs[index, 0]), int(pairs[index, 1])
+        if jaccard[index] >= threshold:
+            links.append((i, j, f"minhash {jaccard[index]:.2f}"))
+        else:
+            links.append((i, j, f"containment {containment[index]:.2f}"))
+        copies.add(_later(times, i, j))
+    return links
+
+
+def _related_pairs(items: Sequence[Item]) -> set[tuple[int, int]]:
+    """Pairs (i < j) where one item lists the other among its `related:` entries."""
+    owner: dict[str, int] = {}
+    for i, item in enumerate(items):
+        for key in item_keys(item):
+            owner.setdefault(key, i)
+    pairs = set()
+    for i, item in enumerate(items):
         for entry in item.related:
-            key = canonical_url(entry.url) if entry.url else entry.title
-            if key in own_urls or key in seen_related:
-                continue
-            seen_related.add(key)
-            related.append(entry)
-    topics: dict[str, None] = {}
-    for item in ordered:
-        for topic in item.topics:
-            topics.setdefault(topic, None)
-    heats = [i.heat for i in ordered if i.heat is not None]
-    dates = [i.published_at for i in ordered if i.published_at is not None]
-    return Story(
-        id=story_id(lead),
-        lead=lead,
-        items=tuple(ordered),
-        coverage=tuple(coverage),
-        related=tuple(related),
-        topics=tuple(topics),
-        heat=max(heats) if heats else None,
-        quality=lead.quality,
-        published_at=min(dates) if dates else None,
+            j = owner.get(canonical_url(entry.url)) if entry.url else None
+            if j is not None and j != i:
+                pairs.add((min(i, j), max(i, j)))
+    return pairs
+
+
+def _with_pairs(vec, pairs, anchor_cos, word_cos, extra: set[tuple[int, int]]):
+    """Add pairs that share no rare feature but are linked (related), scored directly."""
+    known = {(int(i), int(j)) for i, j in pairs.tolist()} if extra else set()
+    missing = sorted(extra - known)
+    if not missing:
+        return pairs, anchor_cos, word_cos
+    scored = []
+    for i, j in missing:
+        a_i, w_i = similarity.centroid(vec, [i])
+        a_j, w_j = similarity.centroid(vec, [j])
+        scored.append((similarity.cosine(a_i, a_j), similarity.cosine(w_i, w_j)))
+    extra_pairs = np.array(missing, dtype=np.int64).reshape(-1, 2)
+    extra_scores = np.array(scored, dtype=float).reshape(-1, 2)
+    return (
+        np.concatenate([pairs.reshape(-1, 2), extra_pairs]),
+        np.concatenate([anchor_cos, extra_scores[:, 0]]),
+        np.concatenate([word_cos, extra_scores[:, 1]]),
     )
 
 
-def story_id(lead: Item) -> str:
-    """Stable across builds: a hash of the lead's canonical URL (or of its file, without URL)."""
-    return hashlib.sha1(item_key(lead).encode("utf-8")).hexdigest()[:12]
+def _within(times: np.ndarray, i: int, j: int, window: float) -> bool:
+    return not abs(times[i] - times[j]) > window
+
+
+def _later(times: np.ndarray, i: int, j: int) -> int:
+    """The later of two items (the copy); the second one when either is undated or they tie."""
+    if times[i] > times[j]:
+        return i
+    return j

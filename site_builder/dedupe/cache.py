@@ -1,0 +1,109 @@
+"""Incremental deduplication: per-item features and signatures, kept by content hash.
+
+Everything in features.py and the MinHash signature depends on one file
+alone, so it is stored under the file's content hash (Item.content_hash) in
+`<cache_dir>/dedupe.sqlite`; a rebuild computes them only for new or
+changed files.  Rarity weights and candidate pairs depend on the whole
+collection and are always recomputed (they are vector operations).
+"""
+
+from __future__ import annotations
+
+import pickle
+import sqlite3
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..models import Item
+from . import shingles
+from .features import Features, extract
+
+#: Bump when features.py or shingles.py change what they compute: old entries are then ignored.
+VERSION = 1
+FILE_NAME = "dedupe.sqlite"
+
+
+class FeatureCache:
+    """Features of items by content hash; without a folder it only computes."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+
+    @classmethod
+    def open(cls, cache_dir: Path | None) -> "FeatureCache":
+        return cls(Path(cache_dir) / FILE_NAME if cache_dir is not None else None)
+
+    def features(self, items: Sequence[Item]) -> tuple[list[Features], np.ndarray, np.ndarray]:
+        """Per item: its Features, its MinHash signature row and its number of shingles."""
+        count = len(items)
+        found: list[Features | None] = [None] * count
+        signature = np.empty((count, shingles.PERMUTATIONS), dtype=np.uint32)
+        sizes = np.zeros(count, dtype=np.int64)
+        stored = self._load({item.content_hash for item in items if item.content_hash})
+        missing = []
+        for i, item in enumerate(items):
+            entry = stored.get(item.content_hash) if item.content_hash else None
+            if entry is None:
+                missing.append(i)
+                continue
+            found[i], row, sizes[i] = entry
+            signature[i] = np.frombuffer(row, dtype=np.uint32)
+        if missing:
+            fresh = [extract(items[i]) for i in missing]
+            token_lists = [f.tokens for f in fresh]
+            signature[missing] = shingles.signatures(token_lists)
+            sizes[missing] = [max(len(t) - shingles.SHINGLE + 1, 1 if t else 0) for t in token_lists]
+            for i, feature in zip(missing, fresh):
+                found[i] = feature
+            self._store({
+                items[i].content_hash: (found[i], signature[i].tobytes(), int(sizes[i]))
+                for i in missing if items[i].content_hash
+            })
+        return found, signature, sizes  # type: ignore[return-value]
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self.path is None:
+            return None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path)
+            db.execute("CREATE TABLE IF NOT EXISTS features (hash TEXT PRIMARY KEY, version INTEGER, data BLOB)")
+            return db
+        except (OSError, sqlite3.Error):
+            return None  # a cache that cannot be opened only costs time
+
+    def _load(self, hashes: set[str]) -> dict[str, tuple]:
+        db = self._connect()
+        if db is None or not hashes:
+            return {}
+        found = {}
+        try:
+            with db:
+                for key, data in db.execute("SELECT hash, data FROM features WHERE version = ?", (VERSION,)):
+                    if key in hashes:
+                        try:
+                            found[key] = pickle.loads(data)
+                        except Exception:  # a damaged entry is recomputed
+                            continue
+        except sqlite3.Error:
+            return {}
+        finally:
+            db.close()
+        return found
+
+    def _store(self, entries: dict[str, tuple]) -> None:
+        db = self._connect()
+        if db is None or not entries:
+            return
+        try:
+            with db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO features (hash, version, data) VALUES (?, ?, ?)",
+                    ((key, VERSION, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in entries.items()),
+                )
+        except sqlite3.Error:
+            pass
+        finally:
+            db.close()

@@ -1,0 +1,230 @@
+"""Same story, reworded or translated: rarity-weighted anchors and words, compared pair by pair.
+
+Each item becomes two sparse, idf-weighted binary vectors: its anchors
+(shared by every language) and its words (title words counted twice; words
+are tagged with the item's language, so they only ever match inside one
+language).  Candidate pairs are the items that share a rare feature within
+the time window; they are generated and scored with numpy, so the cost grows
+with the number of such pairs, not with the square of the number of items.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from .features import Features
+
+#: Rarity prior: weights are computed as if this many more items shared none of the features,
+#: so that a folder of five items weighs a name like a collection of a thousand would.
+PRIOR_ITEMS = 50
+#: Features in more items than this (and than 1% of the items) name no particular story.
+MIN_COMMON_DF = 40
+#: Share of the anchor similarity in the score of two items of one language; the rest is words.
+ANCHOR_SHARE = 0.5
+#: A pair of items in two languages has only anchors to go by; their score is discounted so
+#: that a handful of shared generic names (China, LLM) cannot merge two stories.
+CROSS_LANGUAGE = 0.9
+
+
+@dataclass(frozen=True, slots=True)
+class Vectors:
+    """Sparse rows (CSR) of every item's weighted features, and what each feature is."""
+
+    indptr: np.ndarray        # row i is indices[indptr[i]:indptr[i+1]]
+    indices: np.ndarray       # feature ids
+    weights: np.ndarray       # idf of the feature, already divided by the row's norm (per kind)
+    is_anchor: np.ndarray     # per feature id: anchor (True) or word
+    anchor_norm: np.ndarray   # per item: norm of its anchor part before normalising (0: no anchors)
+    word_norm: np.ndarray
+    names: list[str]          # per feature id, for explanations
+
+    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        return self.indices[self.indptr[i] : self.indptr[i + 1]], self.weights[self.indptr[i] : self.indptr[i + 1]]
+
+
+def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
+    """Idf-weighted, per-kind unit vectors over the features rare enough to name a story."""
+    ids: dict[str, int] = {}
+    rows: list[list[int]] = []
+    # A word opening a sentence is a name when some item uses it as a name mid-sentence
+    # and no item writes it in lower case ("Facebook said", not "Importantly, ...").
+    lower: set[str] = set()
+    for feature in features:
+        lower |= feature.lower
+    named = {a for feature in features for a in feature.anchors} - lower
+    for feature, lang in zip(features, langs):
+        row = [ids.setdefault("a " + a, len(ids)) for a in feature.anchors]
+        row += [ids.setdefault("a " + a, len(ids)) for a in feature.openers if a in named]
+        row += [ids.setdefault(f"w {lang} {w}", len(ids)) for w in feature.words]
+        row += [ids.setdefault(f"t {lang} {w}", len(ids)) for w in feature.title_words]
+        rows.append(row)
+    count = len(rows)
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=count)
+    indices = np.fromiter((f for r in rows for f in r), dtype=np.int64, count=int(lengths.sum()))
+    indptr = np.r_[0, np.cumsum(lengths)]
+    names = list(ids)
+    is_anchor = np.fromiter((n[0] == "a" for n in names), dtype=bool, count=len(names))
+    df = np.bincount(indices, minlength=len(names))
+    idf = np.log((count + PRIOR_ITEMS) / (df + 1.0))
+    common = df > max(MIN_COMMON_DF, count // 100)
+    weight = np.where(common[indices], 0.0, idf[indices])
+    owner = np.repeat(np.arange(count), lengths)
+    anchor_entry = is_anchor[indices]
+    anchor_norm = np.sqrt(np.bincount(owner, weights=np.where(anchor_entry, weight**2, 0.0), minlength=count))
+    word_norm = np.sqrt(np.bincount(owner, weights=np.where(anchor_entry, 0.0, weight**2), minlength=count))
+    norm = np.where(anchor_entry, anchor_norm[owner], word_norm[owner])
+    weight = np.divide(weight, norm, out=np.zeros_like(weight), where=norm > 0)
+    keep = weight > 0
+    kept_lengths = np.bincount(owner[keep], minlength=count)
+    return Vectors(
+        indptr=np.r_[0, np.cumsum(kept_lengths)],
+        indices=indices[keep],
+        weights=weight[keep],
+        is_anchor=is_anchor,
+        anchor_norm=anchor_norm,
+        word_norm=word_norm,
+        names=names,
+    )
+
+
+def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i < j) sharing a rare feature within the window, with their anchor and word cosines.
+
+    `times` is in days, NaN for undated items (which match at any time).
+    """
+    count = vec.indptr.size - 1
+    owner = np.repeat(np.arange(count), np.diff(vec.indptr))
+    feature = vec.indices
+    when = times[owner]
+    undated = np.isnan(when)
+    # Sort entries by (feature, time) so that each feature's partners within the window are a run.
+    order = np.lexsort((np.where(undated, -1.0, when), feature))
+    feature, owner, when, weight = feature[order], owner[order], when[order], vec.weights[order]
+    undated = undated[order]
+    df = np.bincount(feature, minlength=vec.is_anchor.size)
+    keep = df[feature] >= 2
+    feature, owner, when, weight, undated = feature[keep], owner[keep], when[keep], weight[keep], undated[keep]
+    lefts, rights, values, kinds = [], [], [], []
+    if feature.size:
+        # Dated partners: from each entry, the later entries of the same feature up to `window` days on.
+        composite = feature.astype(np.float64) * 1e7 + np.where(undated, -1.0, when)
+        dated = ~undated
+        end = np.searchsorted(composite, composite + window_days, side="right")
+        span = np.where(dated, end - np.arange(feature.size) - 1, 0)
+        left = np.repeat(np.arange(feature.size), span)
+        offset = np.arange(left.size) - np.repeat(np.cumsum(span) - span, span)
+        right = left + 1 + offset
+        lefts.append(left)
+        rights.append(right)
+        # Undated entries come first in their feature's run: pair each with the whole run.
+        starts = np.searchsorted(feature, feature, side="left")
+        ends = np.searchsorted(feature, feature, side="right")
+        span = np.where(undated, ends - np.arange(feature.size) - 1, 0)
+        left = np.repeat(np.arange(feature.size), span)
+        offset = np.arange(left.size) - np.repeat(np.cumsum(span) - span, span)
+        lefts.append(left)
+        rights.append(left + 1 + offset)
+        del starts
+    if not lefts:
+        return np.empty((0, 2), dtype=np.int64), np.empty(0), np.empty(0)
+    left = np.concatenate(lefts)
+    right = np.concatenate(rights)
+    a, b = owner[left], owner[right]
+    contribution = weight[left] * weight[right]
+    anchor = vec.is_anchor[feature[left]]
+    first, second = np.minimum(a, b), np.maximum(a, b)
+    distinct = first != second
+    key = first[distinct].astype(np.int64) * count + second[distinct]
+    contribution, anchor = contribution[distinct], anchor[distinct]
+    pair_keys, inverse = np.unique(key, return_inverse=True)
+    anchor_cos = np.bincount(inverse, weights=np.where(anchor, contribution, 0.0), minlength=pair_keys.size)
+    word_cos = np.bincount(inverse, weights=np.where(anchor, 0.0, contribution), minlength=pair_keys.size)
+    pairs = np.stack([pair_keys // count, pair_keys % count], axis=1)
+    return pairs, anchor_cos, word_cos
+
+
+#: A title anchor mentioned by at most this many items names the headline's own subject (a company,
+#: a product); in a handful of items only an anchor no other item mentions is rare enough.
+SUBJECT_DF = 2
+SUBJECT_MIN_ITEMS = 20
+
+
+def subject_conflicts(features: Sequence[Features], pairs: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Pairs whose headlines each name a rare subject the other item never mentions.
+
+    "ElectrifAi Achieves AWS Competency" and "TensorIoT Achieves AWS Competency"
+    share every other word; their subjects say they are two stories.
+    """
+    conflict = np.zeros(len(pairs), dtype=bool)
+    if not mask.any():
+        return conflict
+    df: dict[str, int] = {}
+    for feature in features:
+        for anchor in feature.anchors | feature.openers:
+            df[anchor] = df.get(anchor, 0) + 1
+    rare = SUBJECT_DF if len(features) >= SUBJECT_MIN_ITEMS else 1
+    for index in np.flatnonzero(mask).tolist():
+        i, j = int(pairs[index, 0]), int(pairs[index, 1])
+        first, second = features[i], features[j]
+        own_i = {a for a in first.title_anchors if df.get(a, 0) <= rare} - second.anchors - second.openers
+        if own_i:
+            own_j = {a for a in second.title_anchors if df.get(a, 0) <= rare} - first.anchors - first.openers
+            conflict[index] = bool(own_j)
+    return conflict
+
+
+def combine(anchor_cos, word_cos, has_anchors, has_words):
+    """One score from the two cosines.
+
+    Inside one language, words carry the score and shared anchors add to it in
+    proportion to how much the words already agree: names alone (two Azure
+    announcements, both naming Azure and Microsoft) do not make a story, and
+    short excerpts often name no anchor at all, so missing anchors cost nothing.
+    Items in two languages share no words and are judged by anchors alone,
+    discounted (CROSS_LANGUAGE) because a few shared generic names (China,
+    LLM) are easier to hit than a shared vocabulary.
+    """
+    anchor_cos = np.asarray(anchor_cos, dtype=float)
+    word_cos = np.asarray(word_cos, dtype=float)
+    inside = word_cos + ANCHOR_SHARE * np.where(has_anchors, anchor_cos, 0.0) * np.sqrt(word_cos)
+    raw = np.where(has_words, inside, CROSS_LANGUAGE * anchor_cos)
+    return np.sqrt(np.minimum(raw, 1.0))
+
+
+def channels(vec: "Vectors", pairs: np.ndarray, langs) -> tuple[np.ndarray, np.ndarray]:
+    """Per pair: do both items have anchors; do both have words in one language."""
+    if pairs.size == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
+    i, j = pairs[:, 0], pairs[:, 1]
+    has_anchors = (vec.anchor_norm[i] > 0) & (vec.anchor_norm[j] > 0)
+    lang = np.array(langs, dtype=object)
+    has_words = (vec.word_norm[i] > 0) & (vec.word_norm[j] > 0) & (lang[i] == lang[j])
+    return has_anchors, has_words
+
+
+def centroid(vec: Vectors, members: Sequence[int]) -> tuple[dict[int, float], dict[int, float]]:
+    """The mean of the members' unit vectors, anchors and words apart (feature id -> weight)."""
+    anchors: dict[int, float] = {}
+    words: dict[int, float] = {}
+    share = 1.0 / len(members)
+    for i in members:
+        ids, weights = vec.row(i)
+        for f, w in zip(ids.tolist(), weights.tolist()):
+            target = anchors if vec.is_anchor[f] else words
+            target[f] = target.get(f, 0.0) + w * share
+    return anchors, words
+
+
+def cosine(first: dict[int, float], second: dict[int, float]) -> float:
+    if not first or not second:
+        return 0.0
+    if len(first) > len(second):
+        first, second = second, first
+    dot = sum(w * second.get(f, 0.0) for f, w in first.items())
+    if dot == 0.0:
+        return 0.0
+    return dot / math.sqrt(sum(w * w for w in first.values()) * sum(w * w for w in second.values()))

@@ -1,0 +1,101 @@
+"""From a cluster of items to a Story: the lead, more coverage, topics, heat, time, a stable id."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Mapping, Sequence
+
+from ..config import SiteConfig
+from ..models import Coverage, Item, Related, Story
+from .urls import canonical_url, item_key, item_keys
+
+
+def is_copy(item: Item, copies: set[str]) -> bool:
+    """A copy names another article as its original, or was found as a later copy of another item's text."""
+    if item.source in copies:
+        return True
+    return bool(item.original_url and item.web_url and canonical_url(item.original_url) != canonical_url(item.web_url))
+
+
+def lead_order(item: Item, copies: set[str], config: SiteConfig) -> tuple:
+    """Sort key for lead selection: original over copies, quality, earliest, language, length."""
+    when = item.published_at.timestamp() if item.published_at else float("inf")
+    return (
+        is_copy(item, copies),
+        -(item.quality if item.quality is not None else -1),
+        when,
+        item.lang != config.language,
+        -(len(item.body) + len(item.excerpt)),
+        item.source,
+    )
+
+
+def make_story(
+    members: Sequence[Item], reasons: Mapping[str, str], config: SiteConfig, has_file: set[str], copies: set[str]
+) -> Story:
+    """One Story.  `has_file` holds the canonical URLs of every loaded item: a related entry with a
+    file of its own is a story (or coverage) of its own, not a line of this story's coverage.
+    `copies` holds the sources of items found to be later copies of another item's text."""
+    ordered = sorted(members, key=lambda item: lead_order(item, copies, config))
+    lead = ordered[0]
+    coverage = [
+        Coverage(
+            title=item.title,
+            url=item.url,
+            outlet=item.outlet,
+            domain=item.provider.domain if item.provider else "",
+            lang=item.lang,
+            published_at=item.published_at,
+            item=item,
+            reason=reasons.get(item.source, ""),
+        )
+        for item in ordered[1:]
+    ]
+    own_urls = {key for item in ordered for key in item_keys(item)}
+    related: list[Related] = []
+    seen_related: set[str] = set()
+    for item in ordered:
+        for entry in item.related:
+            key = canonical_url(entry.url) if entry.url else "title:" + entry.title.casefold()
+            if key in own_urls or key in seen_related:
+                continue
+            seen_related.add(key)
+            related.append(entry)
+            if key not in has_file:
+                coverage.append(_related_coverage(entry, item))
+    topics: dict[str, None] = {}
+    for item in ordered:
+        for topic in item.topics:
+            topics.setdefault(topic, None)
+    heats = [i.heat for i in ordered if i.heat is not None]
+    dates = [i.published_at for i in ordered if i.published_at is not None]
+    return Story(
+        id=story_id(lead),
+        lead=lead,
+        items=tuple(ordered),
+        coverage=tuple(coverage),
+        related=tuple(related),
+        topics=tuple(topics),
+        heat=max(heats) if heats else None,
+        quality=lead.quality,
+        published_at=min(dates) if dates else None,
+    )
+
+
+def _related_coverage(entry: Related, named_by: Item) -> Coverage:
+    provider = entry.provider
+    return Coverage(
+        title=entry.title,
+        url=entry.url or None,
+        outlet=provider.name if provider else "",
+        domain=provider.domain if provider else "",
+        lang=entry.lang or named_by.lang,
+        published_at=entry.published_at,
+        item=None,
+        reason=f"related link from {named_by.outlet or named_by.source}",
+    )
+
+
+def story_id(lead: Item) -> str:
+    """Stable across builds: a hash of the lead's canonical URL (or of its file, without URL)."""
+    return hashlib.sha1(item_key(lead).encode("utf-8")).hexdigest()[:12]

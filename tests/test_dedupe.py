@@ -1,0 +1,180 @@
+"""The deduplicator as a user sees it: which items end up in one story, and the dedupe command."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import shutil
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from site_builder.config import SiteConfig
+from site_builder.dedupe import dedupe
+from site_builder.dedupe import cache as dedupe_cache
+from site_builder.dedupe.command import run
+from site_builder.load import load_items
+from site_builder.models import Item, Provider, Related
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEEDS = SHARED / "seeds"
+CORPUS = SHARED / "corpus" / "everyday-ai"
+GOLD = REPO / "tests" / "gold" / "dedupe_gold.json"
+
+sys.path.insert(0, str(REPO / "bench"))
+import dedupe_eval  # noqa: E402
+
+
+def memberships(stories) -> set[frozenset[str]]:
+    return {frozenset(item.source for item in story.items) for story in stories}
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not available")
+def test_seeds_make_two_stories() -> None:
+    items, _ = load_items(SEEDS)
+    stories = dedupe(items, SiteConfig())
+    names = {frozenset(s[:3] for s in group) for group in memberships(stories)}
+    assert names == {frozenset({"000", "001", "002", "003"}), frozenset({"004"})}
+    story = next(s for s in stories if len(s.items) == 4)
+    # The TechCrunch original (quality 74, dated) leads; the Vietnamese translation is more coverage.
+    assert story.lead.source.startswith("002")
+    vietnamese = next(c for c in story.coverage if c.item is not None and c.item.lang == "vi")
+    assert "across languages" in vietnamese.reason
+
+
+@pytest.mark.skipif(not (SEEDS.is_dir() and CORPUS.is_dir()), reason="../shared corpora are not available")
+def test_corpus_and_seeds_against_gold_labels() -> None:
+    items = dedupe_eval.load_labelled({"seeds": SEEDS, "everyday-ai": CORPUS})
+    scores = dedupe_eval.score(dedupe_eval.cluster_paths(items), dedupe_eval.load_gold(GOLD))
+    assert scores["items"] == len(items)
+    assert scores["pairwise_precision"] >= 0.95, scores
+    assert scores["pairwise_recall"] >= 0.85, scores
+
+
+def test_gold_file_lists_every_file_once() -> None:
+    stories = dedupe_eval.load_gold(GOLD)
+    paths = [p for story in stories for p in story]
+    assert len(paths) == len(set(paths))
+    if CORPUS.is_dir():
+        assert {p for p in paths if p.startswith("everyday-ai/")} == {"everyday-ai/" + f.name for f in CORPUS.iterdir()}
+
+
+def make_item(source: str, title: str, excerpt: str = "", **fields) -> Item:
+    fields.setdefault("published_at", datetime(2024, 3, 1, tzinfo=timezone.utc))
+    return Item(source=source, title=title, excerpt=excerpt, **fields)
+
+
+def test_amp_forms_and_tracking_make_one_story() -> None:
+    items = [
+        make_item("a.md", "Acme ships robot", web_url="https://www.acme.com/news/robot/?utm_source=x",
+                  provider=Provider("Acme", "acme.com"), quality=80),
+        make_item("b.md", "Robot shipped", amp_url="https://acme-com.cdn.ampproject.org/c/s/acme.com/news/robot/amp/"),
+        make_item("c.md", "Unrelated news about bread", web_url="https://bakery.example/bread"),
+    ]
+    stories = dedupe(items, SiteConfig())
+    assert memberships(stories) == {frozenset({"a.md", "b.md"}), frozenset({"c.md"})}
+    story = next(s for s in stories if len(s.items) == 2)
+    assert story.lead.source == "a.md"
+    assert story.coverage[0].reason.startswith("canonical-url")
+
+
+def test_a_related_link_alone_never_merges_and_related_entries_are_coverage() -> None:
+    first = make_item(
+        "aws-1.md", "Amazon releases Rekognition Custom Labels",
+        "Amazon announced Rekognition Custom Labels to train image models.",
+        web_url="https://news.example/rekognition",
+        related=(
+            Related("Amazon releases SageMaker Studio", "https://other.example/sagemaker"),
+            Related("Rekognition Custom Labels, hands on", "https://blog.example/hands-on",
+                    provider=Provider("Blog", "blog.example")),
+        ),
+    )
+    second = make_item("aws-2.md", "Amazon releases SageMaker Studio",
+                       "SageMaker Studio is an IDE for machine learning notebooks.",
+                       web_url="https://other.example/sagemaker")
+    stories = dedupe([first, second], SiteConfig())
+    assert len(stories) == 2
+    story = next(s for s in stories if s.lead.source == "aws-1.md")
+    # The SageMaker entry has a file (a story of its own); the blog post has none: more coverage.
+    assert [(c.title, c.item, c.outlet) for c in story.coverage] == [("Rekognition Custom Labels, hands on", None, "Blog")]
+    assert len(story.related) == 2
+
+
+def test_syndicated_copy_joins_and_the_original_leads() -> None:
+    body = " ".join(f"Sentence {n} of the syndicated report about the Orion chip and its {n * 7} cores." for n in range(40))
+    original = make_item("orig.md", "Orion chip announced", "The Orion chip.", body=body,
+                         web_url="https://wire.example/orion", quality=40)
+    copy = make_item("copy.md", "Orion chip announced (copy)", "The Orion chip.", body=body + " Reprinted with permission.",
+                     web_url="https://paper.example/orion", original_url="https://wire.example/orion-original", quality=90,
+                     published_at=datetime(2024, 3, 2, tzinfo=timezone.utc))
+    stories = dedupe([copy, original], SiteConfig())
+    assert len(stories) == 1
+    assert stories[0].lead.source == "orig.md"
+    assert stories[0].coverage[0].reason.startswith(("minhash", "containment", "same"))
+    assert stories[0].published_at == original.published_at
+
+
+def test_items_outside_the_time_window_stay_apart() -> None:
+    text = "Zephyr Labs raises 30 million for Zephyr-7 reasoning model, says chief executive Ana Ruiz."
+    early = make_item("early.md", "Zephyr Labs raises $30 million", text, web_url="https://a.example/1")
+    late = make_item("late.md", "Zephyr Labs raises $30 million", text + " More.", web_url="https://b.example/2",
+                     published_at=datetime(2024, 6, 1, tzinfo=timezone.utc))
+    undated = make_item("undated.md", "Zephyr Labs raises $30 million", text + " Again.", web_url="https://c.example/3",
+                        published_at=None)
+    stories = dedupe([early, late, undated], SiteConfig())
+    groups = memberships(stories)
+    assert frozenset({"early.md", "late.md"}) not in groups
+    assert any("undated.md" in g and len(g) == 2 for g in groups)
+
+
+def test_story_ids_are_stable_and_follow_the_lead_url() -> None:
+    items = [make_item("a.md", "One", web_url="https://x.example/one?utm_medium=feed")]
+    again = [make_item("renamed.md", "One, edited", web_url="https://www.x.example/one/amp/")]
+    assert dedupe(items, SiteConfig())[0].id == dedupe(again, SiteConfig())[0].id
+
+
+def test_features_are_computed_once_per_content_hash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    topics = ["Quasar telescope survey", "Bread prices in Lyon", "Chess engine Stockfish 17", "Rainfall in Kerala", "Tokyo metro fares"]
+    items = [make_item(f"{n}.md", topic, web_url=f"https://site{n}.example/{n}", content_hash=f"hash{n}")
+             for n, topic in enumerate(topics)]
+    calls: list[str] = []
+    real = dedupe_cache.extract
+    monkeypatch.setattr(dedupe_cache, "extract", lambda item: calls.append(item.source) or real(item))
+    first = dedupe(items, SiteConfig(), cache_dir=tmp_path)
+    assert len(calls) == 5 and (tmp_path / "dedupe.sqlite").is_file()
+    changed = items[:4] + [dataclasses.replace(items[4], title="Tokyo metro fares, rewritten", content_hash="hash4b")]
+    calls.clear()
+    second = dedupe(changed, SiteConfig(), cache_dir=tmp_path)
+    assert calls == ["4.md"]
+    assert [s.id for s in first] == [s.id for s in second]
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not available")
+def test_dedupe_command_json_covers_every_file_once(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(SEEDS, content)
+    (content / "broken.md").write_bytes(b"---\ntitle: [unclosed\n---\n")
+    items, _ = load_items(content)
+    out = io.StringIO()
+    assert run(items, content, SiteConfig(), explain=False, fmt="json", out=out) == 0
+    stories = json.loads(out.getvalue())["stories"]
+    paths = [p for story in stories for p in story["items"]]
+    on_disk = sorted(p.name for p in content.iterdir())
+    assert sorted(paths) == on_disk
+    assert all(story["lead"] in story["items"] and story["id"] for story in stories)
+    assert sorted(len(story["items"]) for story in stories if story["items"][0] != "broken.md")[-1] == 4
+
+
+@pytest.mark.skipif(not SEEDS.is_dir(), reason="../shared/seeds is not available")
+def test_dedupe_explain_says_why_each_item_joined() -> None:
+    items, _ = load_items(SEEDS)
+    out = io.StringIO()
+    assert run(items, SEEDS, SiteConfig(), explain=True, fmt="text", out=out) == 0
+    text = out.getvalue()
+    assert "5 items -> 2 stories, 1 with more than one item" in text
+    assert text.count("why:") == 3
+    assert "003_38997bdb3022db00.txt  [unknown outlet, vi, undated]" in text
