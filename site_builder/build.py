@@ -12,6 +12,8 @@ from typing import Callable, Iterator
 from .config import SiteConfig
 from .dedupe import dedupe
 from .errors import ContentError
+from .feeds import OutputFile, feed_files
+from .seo import head_helpers, seo_files
 from .load import load_items
 from .models import Digest, Page
 from .pages import plan_pages
@@ -67,7 +69,7 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
     with timer("plan"):
         pages = plan_pages(digest, config)
         static_dirs = [THEME / "static", options.project_dir / "static"]
-        renderer = Renderer(config, [options.project_dir / "templates"], static_files(static_dirs), link_helpers(digest))
+        renderer = Renderer(config, [options.project_dir / "templates"], static_files(static_dirs), template_helpers(digest, config))
     with OutputWriter(options.output_dir) as output:
         with timer("render"):
             render_pages(renderer, pages, output, progress)
@@ -77,6 +79,10 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
             output.write(".nojekyll", "")
             if config.cname:
                 output.write("CNAME", config.cname.strip() + "\n")
+        with timer("feeds"):
+            write_files(output, feed_files(digest, config, renderer.env.globals["story_path"]))
+        with timer("seo"):
+            write_files(output, seo_files(pages, config))
         with timer("swap"):
             output.commit()
     return BuildReport(len(items), len(stories), len(pages), tuple(problems), timer.total(), tuple(timer.stages))
@@ -89,6 +95,16 @@ def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, pr
             progress("render", index, len(pages))
     if progress:
         progress("render", len(pages), len(pages))
+
+
+def write_files(output: OutputWriter, files: list[OutputFile]) -> None:
+    for file in files:
+        output.write(file.path, file.data)
+
+
+def template_helpers(digest: Digest, config: SiteConfig) -> dict[str, Callable]:
+    links = link_helpers(digest)
+    return {**links, **head_helpers(config, links["story_path"])}
 
 
 def link_helpers(digest: Digest) -> dict[str, Callable]:

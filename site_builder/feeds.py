@@ -1,0 +1,264 @@
+"""Feeds for RSS readers: RSS 2.0, Atom 1.0 and JSON Feed 1.1, for the whole site and per topic.
+
+One entry per story (never one per duplicate): the lead's title and link, its
+outlet and excerpt, and the story's "more coverage" links in the content.
+XML is built with ElementTree, which escapes every text and attribute; text
+from content is first stripped of the characters XML 1.0 cannot hold, so no
+field can break a feed.  Entry ids come from Story.id, so they survive
+rebuilds, new base_urls and retitled leads.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from typing import Iterable, Sequence
+
+from markupsafe import escape
+
+from .config import SiteConfig
+from .models import Digest, Story
+from .rank import newest_first
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+FEED_FILES = {"rss": "feed.xml", "atom": "atom.xml", "json": "feed.json"}
+FEED_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml", "json": "application/feed+json"}
+# Everything XML 1.0 forbids (C0 controls but tab/newline/return, surrogates, U+FFFE/U+FFFF) plus DEL and C1.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+ET.register_namespace("atom", ATOM_NS)  # RSS's atom:link rel="self"
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFile:
+    """A file to write, path relative to the output folder."""
+
+    path: str
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """One feed: its folder ("" or "topics/<slug>/"), title and stories (newest first)."""
+
+    folder: str
+    title: str
+    description: str
+    stories: tuple[Story, ...]
+
+
+def feed_specs(digest: Digest, config: SiteConfig) -> list[FeedSpec]:
+    specs = [FeedSpec("", config.title, config.description, newest_first(digest.stories)[: config.feed_size])]
+    for topic in digest.topics:
+        specs.append(FeedSpec(f"topics/{topic.slug}/", f"{topic.name} · {config.title}",
+                              f"{topic.name} stories in {config.title}.", newest_first(topic.stories)[: config.feed_size]))
+    return specs
+
+
+def feed_files(digest: Digest, config: SiteConfig, story_path) -> list[OutputFile]:
+    """Every feed of the site; `story_path(story)` gives a story page's path relative to base_url."""
+    files = []
+    fallback = digest.now or _EPOCH
+    for spec in feed_specs(digest, config):
+        entries = [Entry.of(story, config.site_url + story_path(story), config, fallback) for story in spec.stories]
+        files.append(OutputFile(spec.folder + FEED_FILES["rss"], rss(spec, entries, config, fallback)))
+        files.append(OutputFile(spec.folder + FEED_FILES["atom"], atom(spec, entries, config, fallback)))
+        files.append(OutputFile(spec.folder + FEED_FILES["json"], json_feed(spec, entries, config)))
+    return files
+
+
+def clean(text: str | None) -> str:
+    """Text safe inside XML: forbidden characters dropped."""
+    return _NOT_XML.sub("", text or "")
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What every feed format says about one story."""
+
+    id: str
+    title: str
+    url: str
+    lead_url: str | None
+    outlet: str
+    summary: str
+    content_html: str
+    published: datetime
+    updated: datetime
+    topics: tuple[str, ...]
+    lang: str
+    image: str | None
+
+    @classmethod
+    def of(cls, story: Story, page_url: str, config: SiteConfig, fallback: datetime) -> "Entry":
+        lead = story.lead
+        dates = [d for d in (item.published_at for item in story.items) if d is not None]
+        published = lead.published_at or story.published_at or (min(dates) if dates else fallback)
+        updated = max([published, *dates])
+        image = next((img.url for img in lead.images if img.url.startswith(("http://", "https://"))), None)
+        return cls(
+            id=f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'site-builder:story:' + story.id)}",
+            title=clean(lead.title),
+            url=page_url,
+            lead_url=lead.url,
+            outlet=clean(lead.outlet),
+            summary=clean(lead.excerpt),
+            content_html=clean(_content_html(story)),
+            published=published,
+            updated=updated,
+            topics=tuple(clean(t) for t in story.topics),
+            lang=lead.lang,
+            image=image,
+        )
+
+
+def _content_html(story: Story) -> str:
+    """The entry body: lead link and outlet, excerpt, more coverage.  Escaped here; the XML layer escapes again."""
+    lead = story.lead
+    parts = []
+    outlet = escape(lead.outlet or "the source")
+    if lead.url:
+        parts.append(f'<p><a href="{escape(lead.url)}">{escape(lead.title)}</a> ({outlet})</p>')
+    elif lead.outlet:
+        parts.append(f"<p>{outlet}</p>")
+    if lead.excerpt:
+        parts.append(f"<p>{escape(lead.excerpt)}</p>")
+    if story.coverage:
+        rows = []
+        for entry in story.coverage:
+            label = escape(entry.outlet or entry.domain or "another outlet")
+            title = escape(entry.title)
+            link = f'<a href="{escape(entry.url)}">{title}</a>' if entry.url else f"{title}"
+            rows.append(f"<li>{link} ({label})</li>")
+        parts.append(f"<p>More coverage:</p><ul>{''.join(rows)}</ul>")
+    return "\n".join(parts)
+
+
+def rss(spec: FeedSpec, entries: Sequence[Entry], config: SiteConfig, fallback: datetime) -> str:
+    root = ET.Element("rss", {"version": "2.0"})
+    channel = ET.SubElement(root, "channel")
+    _text(channel, "title", clean(spec.title))
+    _text(channel, "link", config.site_url + spec.folder)
+    _text(channel, "description", clean(spec.description))
+    _text(channel, "language", config.language)
+    _text(channel, "lastBuildDate", _rfc822(_newest(entries, fallback)))
+    _text(channel, "generator", "site-builder")
+    ET.SubElement(channel, f"{{{ATOM_NS}}}link", {"href": config.site_url + spec.folder + FEED_FILES["rss"], "rel": "self", "type": FEED_TYPES["rss"]})
+    for entry in entries:
+        item = ET.SubElement(channel, "item")
+        _text(item, "title", entry.title)
+        _text(item, "link", entry.url)
+        _text(item, "guid", entry.id, isPermaLink="false")
+        _text(item, "pubDate", _rfc822(entry.published))
+        _text(item, "description", entry.content_html)
+        for topic in entry.topics:
+            _text(item, "category", topic)
+    return _xml(root)
+
+
+def atom(spec: FeedSpec, entries: Sequence[Entry], config: SiteConfig, fallback: datetime) -> str:
+    # Plain names plus a literal xmlns: ElementTree would otherwise prefix every element ("ns0:entry").
+    a = lambda name: name  # noqa: E731
+    root = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": config.language})
+    _text(root, a("id"), config.site_url + spec.folder + FEED_FILES["atom"])
+    _text(root, a("title"), clean(spec.title))
+    _text(root, a("subtitle"), clean(spec.description))
+    _text(root, a("updated"), _rfc3339(_newest(entries, fallback)))
+    ET.SubElement(root, a("link"), {"rel": "self", "type": FEED_TYPES["atom"], "href": config.site_url + spec.folder + FEED_FILES["atom"]})
+    ET.SubElement(root, a("link"), {"rel": "alternate", "type": "text/html", "href": config.site_url + spec.folder})
+    # RFC 4287 4.1.1: a feed needs an author unless every entry has one; the site is the author.
+    author = ET.SubElement(root, a("author"))
+    _text(author, a("name"), clean(config.author or config.title))
+    _text(root, a("generator"), "site-builder")
+    for entry in entries:
+        node = ET.SubElement(root, a("entry"), {"xml:lang": entry.lang})
+        _text(node, a("id"), entry.id)
+        _text(node, a("title"), entry.title)
+        _text(node, a("updated"), _rfc3339(entry.updated))
+        _text(node, a("published"), _rfc3339(entry.published))
+        ET.SubElement(node, a("link"), {"rel": "alternate", "type": "text/html", "href": entry.url})
+        if entry.lead_url:
+            ET.SubElement(node, a("link"), {"rel": "related", "href": entry.lead_url})
+        for topic in entry.topics:
+            ET.SubElement(node, a("category"), {"term": topic})
+        if entry.summary:
+            _text(node, a("summary"), entry.summary)
+        _text(node, a("content"), entry.content_html, type="html")
+    return _xml(root)
+
+
+def json_feed(spec: FeedSpec, entries: Sequence[Entry], config: SiteConfig) -> str:
+    feed = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": spec.title,
+        "home_page_url": config.site_url + spec.folder,
+        "feed_url": config.site_url + spec.folder + FEED_FILES["json"],
+        "description": spec.description,
+        "language": config.language,
+        "authors": [{"name": config.author or config.title}],
+        "items": [_json_item(entry) for entry in entries],
+    }
+    return json.dumps(feed, ensure_ascii=False, indent=1) + "\n"
+
+
+def _json_item(entry: Entry) -> dict:
+    item = {
+        "id": entry.id,
+        "url": entry.url,
+        "title": entry.title,
+        "content_html": entry.content_html,
+        "date_published": _rfc3339(entry.published),
+        "date_modified": _rfc3339(entry.updated),
+        "language": entry.lang,
+    }
+    if entry.lead_url:
+        item["external_url"] = entry.lead_url
+    if entry.summary:
+        item["summary"] = entry.summary
+    if entry.image:
+        item["image"] = entry.image
+    if entry.topics:
+        item["tags"] = list(entry.topics)
+    if entry.outlet:
+        item["authors"] = [{"name": entry.outlet}]
+    return item
+
+
+def feed_links(folder: str, title: str) -> Iterable[tuple[str, str, str]]:
+    """(type, title, path) of the feeds in a folder, for <link rel="alternate">."""
+    names = {"rss": "RSS", "atom": "Atom", "json": "JSON Feed"}
+    for kind, name in FEED_FILES.items():
+        yield FEED_TYPES[kind], f"{title} ({names[kind]})", folder + name
+
+
+def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
+    node = ET.SubElement(parent, tag, attributes)
+    node.text = text
+    return node
+
+
+def _xml(root: ET.Element) -> str:
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + body + "\n"
+
+
+def _utc(moment: datetime) -> datetime:
+    # Naive times are UTC (the content contract).
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return _utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def _rfc822(moment: datetime) -> str:
+    return format_datetime(_utc(moment), usegmt=True)
+
+
+def _newest(entries: Sequence[Entry], fallback: datetime) -> datetime:
+    return max((entry.updated for entry in entries), default=fallback)

@@ -1,0 +1,140 @@
+"""What search engines and link previews read: sitemap.xml, robots.txt and JSON-LD.
+
+The <head> tags themselves (canonical, OpenGraph, Twitter card) live in the
+template `_head.html`; this module gives it `json_ld()`, whose output is built
+with json.dumps and has `<`, `>` and `&` escaped, so no headline can close
+the <script> element it sits in.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Mapping
+
+from markupsafe import Markup
+
+from .config import SiteConfig
+from .feeds import OutputFile, clean, feed_links
+from .models import Day, Page, Story
+
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+# Pages a search engine should not list.
+_UNLISTED = {"404.html", "search/"}
+
+
+def seo_files(pages: Iterable[Page], config: SiteConfig) -> list[OutputFile]:
+    return [sitemap(pages, config), robots(config)]
+
+
+def sitemap(pages: Iterable[Page], config: SiteConfig) -> OutputFile:
+    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    for page in pages:
+        if page.url in _UNLISTED or not (page.url == "" or page.url.endswith("/")):
+            continue
+        node = ET.SubElement(root, "url")
+        ET.SubElement(node, "loc").text = clean(config.site_url + page.url)
+        modified = page_modified(page.context)
+        if modified is not None:
+            ET.SubElement(node, "lastmod").text = _w3c(modified)
+    return OutputFile("sitemap.xml", '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n")
+
+
+def robots(config: SiteConfig) -> OutputFile:
+    return OutputFile("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {config.site_url}sitemap.xml\n")
+
+
+def page_modified(context: Mapping[str, Any]) -> datetime | None:
+    """The newest item date among the stories a page shows: its sitemap lastmod."""
+    dates = [moment for story in _stories_in(context) for moment in story_dates(story)]
+    return max(dates) if dates else None
+
+
+def story_dates(story: Story) -> list[datetime]:
+    return [d for d in [story.published_at, *(item.published_at for item in story.items)] if d is not None]
+
+
+def _stories_in(context: Mapping[str, Any]) -> Iterable[Story]:
+    for key in ("story", "stories", "top", "day", "river"):
+        value = context.get(key)
+        if isinstance(value, Story):
+            yield value
+        elif isinstance(value, Day):
+            yield from value.stories
+        elif isinstance(value, (tuple, list)):
+            for entry in value:
+                if isinstance(entry, Story):
+                    yield entry
+                elif isinstance(entry, tuple):  # the front page's river: (day, stories)
+                    yield from (s for s in entry[-1] if isinstance(s, Story))
+
+
+def head_helpers(config: SiteConfig, story_path: Callable[[Story], str]) -> dict[str, Callable]:
+    """Template functions for `_head.html`."""
+
+    def story_url(story: Story) -> str:
+        return config.site_url + story_path(story)
+
+    def json_ld(page: Page, story: Story | None = None, stories: Iterable[Story] = ()) -> Markup:
+        data = news_article(story, story_url(story), config) if story is not None else item_list(page, list(stories), story_url, config)
+        return Markup('<script type="application/ld+json">') + Markup(script_json(data)) + Markup("</script>")
+
+    def share_image(story: Story) -> str | None:
+        # Only remote images: a link preview needs an absolute URL, and local paths are not shipped.
+        return next((image.url for image in story.lead.images if image.url.startswith(("http://", "https://"))), None)
+
+    return {"json_ld": json_ld, "feed_links": feed_links, "share_image": share_image, "w3c": _w3c}
+
+
+def news_article(story: Story, url: str, config: SiteConfig) -> dict[str, Any]:
+    lead = story.lead
+    dates = story_dates(story)
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": clean(lead.title)[:110],
+        "url": url,
+        "mainEntityOfPage": url,
+        "inLanguage": lead.lang,
+        "publisher": {"@type": "Organization", "name": config.author or config.title, "url": config.site_url},
+    }
+    if lead.excerpt:
+        data["description"] = clean(lead.excerpt)
+    if dates:
+        data["datePublished"] = _w3c(lead.published_at or min(dates))
+        data["dateModified"] = _w3c(max(dates))
+    if lead.outlet:
+        data["author"] = {"@type": "Organization", "name": clean(lead.outlet)}
+    images = [image.url for image in lead.images if image.url.startswith(("http://", "https://"))]
+    if images:
+        data["image"] = images
+    if lead.url:
+        data["isBasedOn"] = lead.url
+    if story.topics:
+        data["keywords"] = [clean(topic) for topic in story.topics]
+    return data
+
+
+def item_list(page: Page, stories: list[Story], story_url: Callable[[Story], str], config: SiteConfig) -> dict[str, Any]:
+    return {
+        "@context": "https://schema.org",
+        "@type": "ItemList",
+        "url": config.site_url + page.url,
+        "numberOfItems": len(stories),
+        "itemListElement": [
+            {"@type": "ListItem", "position": index, "url": story_url(story), "name": clean(story.title)}
+            for index, story in enumerate(stories, 1)
+        ],
+    }
+
+
+def script_json(data: Any) -> str:
+    """JSON safe inside <script>: `<`, `>` and `&` as \\u escapes, which JSON parsers read back as they were."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def _w3c(moment: datetime) -> str:
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
