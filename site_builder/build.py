@@ -65,7 +65,7 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
     with timer("dedupe"):
         stories = dedupe(items, config)
     with timer("rank"):
-        digest = rank(stories, items, config)
+        digest = rank(stories, items, config, problems)  # slug collisions are reported as warnings
     with timer("plan"):
         pages = plan_pages(digest, config)
         static_dirs = [THEME / "static", options.project_dir / "static"]

@@ -7,6 +7,7 @@ URLs are relative to base_url (see DESIGN.md):
     topics/, topics/<slug>/   topics, one topic (paged)   topics.html, topic.html
     sources/, sources/<d>/    outlets, one outlet (paged) sources.html, source.html
     archive/, archive/y/m/d/  days, one day               archive.html, day.html
+    search/                   Pagefind search             search.html
     404.html                  not found                   404.html
 """
 
@@ -26,6 +27,7 @@ def plan_pages(digest: Digest, config: SiteConfig) -> list[Page]:
         *topic_pages(digest, config),
         *source_pages(digest, config),
         *archive_pages(digest),
+        Page("search/", "search.html", {"title": "Search", "description": f"Search every story in {config.title}."}),
         Page("404.html", "404.html", {"title": "Page not found", "description": "This page does not exist."}),
     ]
 

@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Iterable, Sequence
 
 from .config import SiteConfig
+from .errors import ContentError
 from .models import Day, Digest, Item, Source, Story, Topic
 from .slugs import slugify, unique_slugs
 
@@ -36,14 +37,27 @@ def score(story: Story, now: datetime | None, config: SiteConfig) -> float:
     return weights.heat * heat + weights.quality * quality + weights.coverage * coverage + weights.recency * recency
 
 
-def rank(stories: Sequence[Story], items: Sequence[Item], config: SiteConfig) -> Digest:
-    """Score, slug and order the stories; group them by day, topic and outlet."""
+def rank(stories: Sequence[Story], items: Sequence[Item], config: SiteConfig,
+         problems: list[ContentError] | None = None) -> Digest:
+    """Score, slug and order the stories; group them by day, topic and outlet.
+
+    Two stories that want one URL are told apart, and a warning naming both
+    files is appended to `problems`.
+    """
     dates = [item.published_at for item in items if item.published_at is not None]
     now = max(dates) if dates else None
 
     # Earlier stories claim a slug first, so adding news never moves an old permalink.
     by_age = sorted(stories, key=lambda s: (s.published_at is None, s.published_at or now, s.id))
-    slugs = unique_slugs([(s.id, slugify(s.title)) for s in by_age])
+    collisions: list[tuple[str, str, str]] = []
+    slugs = unique_slugs([(s.id, slugify(s.title)) for s in by_age], collisions)
+    if problems is not None:
+        leads = {s.id: s.lead.source for s in stories}
+        for story_id, wanted, holder in collisions:
+            problems.append(ContentError(
+                leads[story_id], 1,
+                f"stories/{wanted}/ is already the URL of {leads[holder]}; this story is at stories/{slugs[story_id]}/",
+                "title", warning=True))
     scored = [replace(s, slug=slugs[s.id], score=round(score(s, now, config), 6)) for s in stories]
     ranked = tuple(sorted(scored, key=_rank_key))
 

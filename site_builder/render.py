@@ -24,7 +24,8 @@ from .models import Item, Page
 
 THEME = Path(__file__).parent / "theme"
 _RTL = {"ar", "he", "fa", "ur", "ps", "sd", "yi", "dv", "ug", "ku"}
-_SAFE_LINK = re.compile(r"^(https?:|mailto:|#|/(?!/)|\.{0,2}/|[\w.-]+(/|$))", re.IGNORECASE)
+# "./" and "../" but not "//host" (protocol-relative: another site, under no scheme we checked).
+_SAFE_LINK = re.compile(r"^(https?:|mailto:|#|/(?![/\\])|\.{1,2}/|[\w.-]+(/|$))", re.IGNORECASE)
 
 
 def markdown_parser() -> MarkdownIt:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -21,22 +22,36 @@ def slugify(text: str, max_length: int = 80) -> str:
     return "" if slug in _RESERVED else slug
 
 
-def unique_slugs(wanted: list[tuple[str, str]]) -> dict[str, str]:
+def unique_slugs(wanted: list[tuple[str, str]], collisions: list[tuple[str, str, str]] | None = None) -> dict[str, str]:
     """Map each (key, wanted slug), in priority order, to a distinct slug.
 
     The first to want a slug keeps it; later ones get the slug plus the start of
     their key, which is stable because keys are (story ids, domains, ...).
+    Each time a key cannot have the slug it wanted, (key, wanted slug, key that
+    has it) is appended to `collisions`, so the caller can tell the user.
     """
-    taken: set[str] = set()
+    taken: dict[str, str] = {}
     out: dict[str, str] = {}
     for key, slug in wanted:
-        candidate = slug or key[:12]
+        # A key is used in the URL only when it is itself a safe slug: a topic named
+        # "../" or "ＣＯＮ" slugifies to "", and its key must not become a path segment.
+        safe_key = key if _SAFE_KEY.fullmatch(key) and key.lower() not in _RESERVED else _digest(key)
+        candidate = slug or safe_key[:12]
         if candidate in taken:
-            candidate = f"{slug}-{key[:6]}" if slug else key
+            if slug and collisions is not None:
+                collisions.append((key, slug, taken[candidate]))
+            candidate = f"{slug}-{safe_key[:6]}" if slug else safe_key
             width = 6
             while candidate in taken:
                 width += 2
-                candidate = f"{slug}-{key[:width]}"
-        taken.add(candidate)
+                candidate = f"{slug}-{safe_key[:width]}" if width <= len(safe_key) else f"{slug}-{_digest(key + str(width))[:12]}"
+        taken[candidate] = key
         out[key] = candidate
     return out
+
+
+_SAFE_KEY = re.compile(r"[a-z0-9]+([.-][a-z0-9]+)*")
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha1(key.encode("utf-8", "surrogatepass")).hexdigest()

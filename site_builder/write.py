@@ -84,6 +84,9 @@ class OutputWriter:
                 if name.startswith(".") or name.endswith("~"):
                     continue
                 relative = (Path(folder) / name).relative_to(source).as_posix()
+                if not (Path(folder) / name).resolve().is_relative_to(source.resolve()):
+                    # static/key -> ~/.ssh/id_rsa would publish the key: never follow a link out of the folder.
+                    raise BuildError(f"{source / relative} is a symbolic link to a place outside {source}; refused")
                 target = self.path_for(f"{prefix}{relative}")
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(Path(folder) / name, target)

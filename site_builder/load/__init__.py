@@ -54,9 +54,19 @@ def content_files(root: Path) -> Iterator[tuple[str, str | None]]:
                 continue
             relative = _relative(Path(entry.path), root)
             if entry.is_symlink():
-                target = Path(entry.path).resolve()
+                try:
+                    target = Path(entry.path).resolve(strict=True)
+                except (OSError, RuntimeError):  # RuntimeError: a link loop (a -> b -> a) before Python 3.13
+                    found.append((relative, "symbolic link that leads nowhere (missing target or a loop); skipped"))
+                    continue
                 if not target.is_relative_to(root):
                     found.append((relative, "symbolic link to a place outside the content folder; refused"))
+                    continue
+                if target.is_dir():
+                    # A linked folder inside content/ is read at its own place; following the link
+                    # would read it twice, and a link to a parent ("self -> .") at every depth.
+                    if Path(entry.path).parent.resolve().is_relative_to(target):
+                        found.append((relative, "symbolic link to a folder that holds it (a loop); skipped"))
                     continue
             if entry.is_dir():
                 stack.append(Path(entry.path))
