@@ -13,6 +13,7 @@ from .config import SiteConfig
 from .dedupe import dedupe
 from .errors import ContentError
 from .feeds import OutputFile, feed_files
+from .search import index_site
 from .seo import head_helpers, seo_files
 from .load import load_items
 from .models import Digest, Page
@@ -83,6 +84,9 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
             write_files(output, feed_files(digest, config, renderer.env.globals["story_path"]))
         with timer("seo"):
             write_files(output, seo_files(pages, config))
+        with timer("search"):
+            if options.search:
+                index_site(output.staging)
         with timer("swap"):
             output.commit()
     return BuildReport(len(items), len(stories), len(pages), tuple(problems), timer.total(), tuple(timer.stages))
