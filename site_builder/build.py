@@ -19,7 +19,7 @@ from .load import load_items
 from .models import Digest, Page
 from .pages import plan_pages
 from .rank import rank
-from .render import THEME, Renderer
+from .render import THEME, Renderer, fingerprint_assets
 from .write import OutputWriter
 
 
@@ -70,13 +70,17 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
     with timer("plan"):
         pages = plan_pages(digest, config)
         static_dirs = [THEME / "static", options.project_dir / "static"]
-        renderer = Renderer(config, [options.project_dir / "templates"], static_files(static_dirs), template_helpers(digest, config))
+        assets = fingerprint_assets(static_dirs)
+        renderer = Renderer(config, [options.project_dir / "templates"], static_files(static_dirs), template_helpers(digest, config),
+                            {path: named for path, (named, _) in assets.items()})
     with OutputWriter(options.output_dir) as output:
         with timer("render"):
             render_pages(renderer, pages, output, progress)
         with timer("static"):
             for folder in static_dirs:
                 output.copy_tree(folder)
+            for named, source in assets.values():  # assets/style.<hash>.css beside assets/style.css
+                output.write(named, source.read_bytes())
             output.write(".nojekyll", "")
             if config.cname:
                 output.write("CNAME", config.cname.strip() + "\n")

@@ -8,6 +8,7 @@ unescaped; only http(s), mailto and relative links survive.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import traceback
 from datetime import datetime
@@ -24,6 +25,8 @@ from .models import Item, Page
 
 THEME = Path(__file__).parent / "theme"
 _RTL = {"ar", "he", "fa", "ur", "ps", "sd", "yi", "dv", "ug", "ku"}
+#: Static files that get a content-hashed name (assets/style.css -> assets/style.<hash>.css) for long caching.
+_FINGERPRINTED = (".css", ".js")
 # "./" and "../" but not "//host" (protocol-relative: another site, under no scheme we checked).
 _SAFE_LINK = re.compile(r"^(https?:|mailto:|#|/(?![/\\])|\.{1,2}/|[\w.-]+(/|$))", re.IGNORECASE)
 
@@ -38,9 +41,11 @@ def markdown_parser() -> MarkdownIt:
 class Renderer:
     """Turns planned Pages into HTML, with one Jinja environment compiled once per build."""
 
-    def __init__(self, config: SiteConfig, template_dirs: list[Path], static_files: set[str], globals_: dict[str, Any]) -> None:
+    def __init__(self, config: SiteConfig, template_dirs: list[Path], static_files: set[str], globals_: dict[str, Any],
+                 assets: dict[str, str] | None = None) -> None:
         self.config = config
         self.static_files = static_files
+        self.assets = assets or {}
         self.template_dirs = [d for d in template_dirs if d.is_dir()] + [THEME / "templates"]
         self.env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
@@ -62,10 +67,15 @@ class Renderer:
         def abs_url(path: str = "") -> str:
             return site_url + path.lstrip("/")
 
+        def asset(path: str) -> str:
+            """The fingerprinted URL of a static asset ("assets/style.css" -> "/assets/style.1a2b3c4d5e.css")."""
+            path = path.lstrip("/")
+            return url(self.assets.get(path, path))
+
         def local_time(moment: datetime | None, fmt: str = "%b %-d, %Y %H:%M") -> str:
             return moment.astimezone(tz).strftime(fmt) if moment else ""
 
-        self.env.globals.update(site=config, url=url, abs_url=abs_url, image_src=self.image_src, text_dir=text_dir, **globals_)
+        self.env.globals.update(site=config, url=url, abs_url=abs_url, asset=asset, image_src=self.image_src, text_dir=text_dir, **globals_)
         self.env.filters.update(
             local_time=local_time,
             iso=lambda m: m.isoformat() if m else "",
@@ -95,6 +105,27 @@ class Renderer:
         except Exception as exc:  # an error inside a template: name the template frame, not our code
             name, line = _template_frame(exc, self.template_dirs, page.template)
             raise TemplateError(name, line, f"{type(exc).__name__}: {exc}") from None
+
+
+def fingerprint_assets(folders: list[Path]) -> dict[str, tuple[str, Path]]:
+    """Path -> (fingerprinted path, source file) for every CSS and JS file of the static folders (later folders win).
+
+    The name carries the first ten hex digits of the file's sha256, so the same bytes always get
+    the same name (reproducible builds) and a changed file gets a new one (safe to cache forever).
+    """
+    winners: dict[str, Path] = {}
+    for folder in folders:
+        if folder.is_dir():
+            for file in sorted(folder.rglob("*")):
+                relative = file.relative_to(folder)
+                if file.is_file() and file.suffix in _FINGERPRINTED and not any(part.startswith(".") for part in relative.parts):
+                    winners[relative.as_posix()] = file
+    named = {}
+    for relative, file in sorted(winners.items()):
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()[:10]
+        stem, dot, suffix = relative.rpartition(".")
+        named[relative] = (f"{stem}.{digest}.{suffix}", file)
+    return named
 
 
 _BODY_CACHE: dict[tuple[str, str], Markup] = {}
