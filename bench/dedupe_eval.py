@@ -101,14 +101,15 @@ def _f1(p: float, r: float) -> float:
 
 
 def load_labelled(content: Mapping[str, Path]):
-    """Items of several folders, each item's source prefixed with its folder's label ("seeds/000.txt")."""
+    """Items of several folders, each item's source prefixed with its folder's label ("seeds/000.txt");
+    an empty label keeps the paths as they are."""
     sys.path.insert(0, str(ROOT))
     from site_builder.load import load_items
 
     items = []
     for label, folder in content.items():
         loaded, _ = load_items(Path(folder))
-        items.extend(dataclasses.replace(item, source=f"{label}/{item.source}") for item in loaded)
+        items.extend(dataclasses.replace(item, source=f"{label}/{item.source}") if label else item for item in loaded)
     return items
 
 

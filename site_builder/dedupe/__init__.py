@@ -151,8 +151,12 @@ def _related_pairs(items: Sequence[Item]) -> set[tuple[int, int]]:
 
 def _with_pairs(vec, pairs, anchor_cos, word_cos, extra: set[tuple[int, int]]):
     """Add pairs that share no rare feature but are linked (related), scored directly."""
-    known = {(int(i), int(j)) for i, j in pairs.tolist()} if extra else set()
-    missing = sorted(extra - known)
+    if not extra:
+        return pairs, anchor_cos, word_cos
+    count = len(vec.indptr) - 1
+    wanted = np.array(sorted(extra), dtype=np.int64).reshape(-1, 2)
+    known = np.isin(wanted[:, 0] * count + wanted[:, 1], pairs[:, 0] * count + pairs[:, 1])
+    missing = [tuple(pair) for pair in wanted[~known].tolist()]
     if not missing:
         return pairs, anchor_cos, word_cos
     scored = []

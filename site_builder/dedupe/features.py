@@ -23,6 +23,8 @@ from ..models import Item
 #: body keeps the cost per item flat whatever its length.
 HEAD_WORDS = 160
 _BODY_CHARS = HEAD_WORDS * 8
+_ANCHOR_BODY_CHARS = 700
+_TITLE_TERM = re.compile(r"[\w'’\-]+")
 
 _WORD = re.compile(r"\w+")
 # A capitalised word that does not open a sentence or a line: a name.
@@ -71,62 +73,67 @@ def item_text(item: Item) -> str:
 def extract(item: Item) -> Features:
     head = "\n".join(part for part in (item.title, item.excerpt, item.body[:_BODY_CHARS]) if part)
     tokens = _WORD.findall(head.lower())[: HEAD_WORDS + 80]
-    title_tokens = _WORD.findall(item.title.lower())
-    anchors = anchors_of(item, head)
-    whole = _SPACES.sub(" ", item_text(item).lower()).strip()
+    # Names come early in a news text: anchors are read from a shorter head.
+    anchor_head = "\n".join(part for part in (item.title, item.excerpt, item.body[:_ANCHOR_BODY_CHARS]) if part)
+    prose, headings = _split_headings(anchor_head)
+    anchors = anchors_of(prose, headings, anchor_head)
+    title_terms = {_fold(w) for w in _TITLE_TERM.findall(item.title)}
+    whole = " ".join(item_text(item).lower().split())
     return Features(
         tokens=tuple(tokens),
-        words=frozenset(t for t in tokens if len(t) > 2 and not t.isdigit()),
-        title_words=frozenset(t for t in title_tokens if len(t) > 2 and not t.isdigit()),
+        words=frozenset(t for t in set(tokens) if len(t) > 2 and not t.isdigit()),
+        title_words=frozenset(t for t in set(_WORD.findall(item.title.lower())) if len(t) > 2 and not t.isdigit()),
         anchors=frozenset(anchors),
-        openers=frozenset(_openers(item, head) - anchors),
-        title_anchors=frozenset(a for a in anchors if a in _title_terms(item.title)),
-        lower=frozenset(w for w in _WORD.findall(head) if w.islower() and len(w) > 2),
+        openers=frozenset(_openers(prose) - anchors),
+        title_anchors=frozenset(anchors & title_terms),
+        lower=frozenset(w for w in set(_WORD.findall(anchor_head)) if len(w) > 2 and w.islower()),
         text_digest=hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest(),
     )
 
 
-def anchors_of(item: Item, head: str) -> set[str]:
+def _split_headings(head: str) -> tuple[str, str]:
+    """The head's prose lines and its Title Case lines (headlines, section headings)."""
+    prose: list[str] = []
+    headings: list[str] = []
+    for line in head.split("\n"):
+        (headings if _is_title_case(line) else prose).append(line)
+    return "\n".join(prose), "\n".join(headings)
+
+
+def anchors_of(prose: str, headings: str, head: str) -> set[str]:
     """Names, acronyms and numbers of an item's head, case-folded.
 
     Capitalisation marks a name only mid-sentence.  A line in Title Case (a
     headline, a section heading) capitalises every word, so its capitalised
     words count only when a sentence elsewhere capitalises them too.
     """
-    prose: list[str] = []
-    headings: list[str] = []
-    for line in head.split("\n"):
-        (headings if _is_title_case(line) else prose).append(line)
-    found = _names("\n".join(prose))
+    found = _names(prose)
     if headings:
-        found |= _names("\n".join(headings)) & found
+        found |= _names(headings) & found
     found |= _acronyms(head)
     found |= _numbers(head)
     return found - _STOP
 
 
-def _title_terms(title: str) -> set[str]:
-    return {_fold(w) for w in re.findall(r"[\w'’\-]+", title)} | {_fold(w) for w in _WORD.findall(title)}
-
-
-def _openers(item: Item, head: str) -> set[str]:
-    prose = "\n".join(line for line in head.split("\n") if not _is_title_case(line))
-    return {_fold(m) for m in _OPENING.findall(prose) if m[0].isupper()} - _STOP
+def _openers(prose: str) -> set[str]:
+    return {_fold(m) for m in set(_OPENING.findall(prose)) if m[0].isupper()} - _STOP
 
 
 def _is_title_case(line: str) -> bool:
-    words = [w for w in _WORD.findall(line[:300]) if len(w) > 3 and not w[0].isdigit()]
+    if len(line) > 240:  # headings are short; a paragraph is prose whatever its capitals
+        return False
+    words = [w for w in _WORD.findall(line) if len(w) > 3 and not w[0].isdigit()]
     if not words or len(words) > 25:
         return False
     return sum(1 for w in words if w[0].isupper()) / len(words) >= 0.6
 
 
 def _names(text: str) -> set[str]:
-    return {_fold(m) for m in _NAME.findall(text) if m[0].isupper()}
+    return {_fold(m) for m in set(_NAME.findall(text)) if m[0].isupper()}
 
 
 def _acronyms(text: str) -> set[str]:
-    return {_fold(m) for m in _ACRONYM.findall(text)}
+    return {_fold(m) for m in set(_ACRONYM.findall(text))}
 
 
 def _numbers(text: str) -> set[str]:
@@ -139,8 +146,11 @@ def _numbers(text: str) -> set[str]:
 
 
 def _fold(word: str) -> str:
-    word = _POSSESSIVE.sub("", word)
-    return unicodedata.normalize("NFC", word).casefold()
+    if "'" in word or "’" in word:
+        word = _POSSESSIVE.sub("", word)
+    if not word.isascii():
+        word = unicodedata.normalize("NFC", word)
+    return word.casefold()
 
 
 # Capitalised function words that open clauses after a colon or quote in English
