@@ -45,6 +45,10 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--no-search", dest="search", action="store_false", help="skip the search index")
     build_cmd.set_defaults(run=run_build)
 
+    check_cmd = commands.add_parser("check", help="build into a temporary folder and list every broken link, fragment, asset, feed, title or lang")
+    common(check_cmd)
+    check_cmd.set_defaults(run=run_check)
+
     dedupe_cmd = commands.add_parser("dedupe", help="show how items are grouped into stories")
     common(dedupe_cmd)
     dedupe_cmd.add_argument("--explain", action="store_true", help="print each multi-item story and why each item joined it")
@@ -83,6 +87,25 @@ def run_build(args: argparse.Namespace) -> int:
             print(f"  {stage:<8} {seconds * 1000:8.1f} ms", file=sys.stderr)
     print(f"Built {project.output}: {report.summary()}")
     return 1 if args.strict and report.errors else 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .check import check_site
+
+    project = Project(args)
+    with tempfile.TemporaryDirectory(prefix="site-builder-check-") as folder:
+        output = Path(folder) / "public"  # --output is not touched: the check never replaces a site
+        report = build(project.config, BuildOptions(project.content, output, project.root, drafts=args.drafts), terminal_progress())
+        print_problems(report.problems, args.verbose)
+        checked = check_site(output, project.config)
+    for problem in checked.problems:
+        print(problem)
+    broken = len(checked.problems) + len(report.errors)
+    print(f"Checked {checked.pages} pages, {checked.links} internal links and {checked.feeds} feeds under {project.config.base_url}: "
+          + (f"{broken} problem{'s' if broken != 1 else ''}" if broken else "nothing broken"))
+    return 1 if broken else 0
 
 
 def run_dedupe(args: argparse.Namespace) -> int:
