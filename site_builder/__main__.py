@@ -43,7 +43,15 @@ def make_parser() -> argparse.ArgumentParser:
     common(build_cmd)
     build_cmd.add_argument("--strict", action="store_true", help="exit 1 when any content file has an error")
     build_cmd.add_argument("--no-search", dest="search", action="store_false", help="skip the search index")
+    build_cmd.add_argument("--clean", action="store_true", help="full build: ignore and rewrite the cache (.site-builder-cache/)")
     build_cmd.set_defaults(run=run_build)
+
+    serve_cmd = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on every change and reload open pages")
+    common(serve_cmd)
+    serve_cmd.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, default=8000, help="port (default: 8000; 0 picks a free one and prints it)")
+    serve_cmd.add_argument("--no-search", dest="search", action="store_false", help="skip the search index (faster rebuilds of big sites)")
+    serve_cmd.set_defaults(run=run_serve)
 
     check_cmd = commands.add_parser("check", help="build into a temporary folder and list every broken link, fragment, asset, feed, title or lang")
     common(check_cmd)
@@ -79,7 +87,7 @@ def find_project_root(start: Path) -> Path:
 
 def run_build(args: argparse.Namespace) -> int:
     project = Project(args)
-    options = BuildOptions(project.content, project.output, project.root, drafts=args.drafts, search=args.search)
+    options = BuildOptions(project.content, project.output, project.root, drafts=args.drafts, search=args.search, clean=args.clean)
     report = build(project.config, options, terminal_progress())
     print_problems(report.problems, args.verbose)
     if args.verbose:
@@ -87,6 +95,16 @@ def run_build(args: argparse.Namespace) -> int:
             print(f"  {stage:<8} {seconds * 1000:8.1f} ms", file=sys.stderr)
     print(f"Built {project.output}: {report.summary()}")
     return 1 if args.strict and report.errors else 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    project = Project(args)  # checks the folders and the configuration before anything starts
+    if args.base_url:
+        print("note: --base-url is ignored while serving: links point at the preview server", file=sys.stderr)
+    return serve(project.root, project.content, project.output, host=args.host, port=args.port,
+                 drafts=args.drafts, search=args.search)
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -11,7 +11,8 @@ from typing import Callable, Iterator
 
 from .config import SiteConfig
 from .dedupe import dedupe
-from .errors import ContentError
+from .errors import BuildError, ContentError
+from .incremental import BuildCache, PageKeys, globals_key
 from .feeds import OutputFile, feed_files
 from .search import index_site
 from .seo import head_helpers, seo_files
@@ -30,6 +31,22 @@ class BuildOptions:
     project_dir: Path
     drafts: bool = False
     search: bool = True
+    #: Ignore and rewrite the cache (.site-builder-cache/): a full build.
+    clean: bool = False
+    #: Content files whose errors stop the build before it writes (the preview server passes the files just edited).
+    strict_paths: frozenset[str] = frozenset()
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.project_dir / ".site-builder-cache"
+
+
+class ContentFailure(BuildError):
+    """A file named in BuildOptions.strict_paths has an error: nothing was written."""
+
+    def __init__(self, problems: list[ContentError]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(map(str, problems)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,25 +74,31 @@ class BuildReport:
 Progress = Callable[[str, int, int], None]
 
 
-def build(config: SiteConfig, options: BuildOptions, progress: Progress | None = None) -> BuildReport:
-    """Build the site from options.content_dir into options.output_dir."""
+def build(config: SiteConfig, options: BuildOptions, progress: Progress | None = None, cache: BuildCache | None = None) -> BuildReport:
+    """Build the site from options.content_dir into options.output_dir, reusing what `cache` remembers."""
     timer = StageTimer()
+    cache = cache or BuildCache.open(options.cache_dir, clean=options.clean)
     with timer("load"):
-        items, problems = load_items(options.content_dir, config.language)
+        items, problems = load_items(options.content_dir, config.language, cache.items_for(config.language))
+        stop_on_edited_errors(problems, options.strict_paths)
         items = [item for item in items if options.drafts or not item.draft]
+        content_key = cache.content_key(items, config, options.drafts)
     with timer("dedupe"):
-        stories = dedupe(items, config)
+        stories = cache.memo(content_key, "stories", lambda: dedupe(items, config, cache.folder))
     with timer("rank"):
-        digest = rank(stories, items, config, problems)  # slug collisions are reported as warnings
+        digest, ranked_problems = cache.memo(content_key, "digest", lambda: rank_collecting(stories, items, config))
+        problems += ranked_problems  # slug collisions are reported as warnings
     with timer("plan"):
         pages = plan_pages(digest, config)
         static_dirs = [THEME / "static", options.project_dir / "static"]
         assets = fingerprint_assets(static_dirs)
         renderer = Renderer(config, [options.project_dir / "templates"], static_files(static_dirs), template_helpers(digest, config),
                             {path: named for path, (named, _) in assets.items()})
-    with OutputWriter(options.output_dir) as output:
+        page_keys = cache.page_keys(globals_key(config, renderer.template_dirs, static_dirs, renderer.env.globals, renderer.assets, digest),
+                                    content_key, renderer.env)
+    with OutputWriter(options.output_dir, cache.trees) as output:
         with timer("render"):
-            render_pages(renderer, pages, output, progress)
+            render_pages(renderer, pages, output, progress, page_keys)
         with timer("static"):
             for folder in static_dirs:
                 output.copy_tree(folder)
@@ -93,16 +116,33 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
                 index_site(output.staging)
         with timer("swap"):
             output.commit()
+    with timer("cache"):
+        cache.save()
     return BuildReport(len(items), len(stories), len(pages), tuple(problems), timer.total(), tuple(timer.stages))
 
 
-def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, progress: Progress | None) -> None:
+def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, progress: Progress | None, keys: PageKeys) -> None:
+    """Render every page whose inputs changed; the others keep the bytes (and file) they had."""
     for index, page in enumerate(pages, 1):
-        output.write(page.output_path, renderer.render(page, dict(page.context)))
+        key = keys.key(page)
+        if not output.keep(page.output_path, keys.previous(page, key)):
+            keys.record(page, key, output.write(page.output_path, renderer.render(page, dict(page.context))))
         if progress and index % 200 == 0:
             progress("render", index, len(pages))
     if progress:
         progress("render", len(pages), len(pages))
+
+
+def stop_on_edited_errors(problems: list[ContentError], paths: frozenset[str]) -> None:
+    edited = [p for p in problems if not p.warning and p.path in paths]
+    if edited:
+        raise ContentFailure(edited)
+
+
+def rank_collecting(stories, items, config: SiteConfig) -> tuple[Digest, list[ContentError]]:
+    """rank(), with the problems it reports kept apart, so a remembered digest brings its warnings along."""
+    problems: list[ContentError] = []
+    return rank(stories, items, config, problems), problems
 
 
 def write_files(output: OutputWriter, files: list[OutputFile]) -> None:

@@ -4,6 +4,17 @@ A failed or killed build leaves the previous site as it was.  On Linux the
 swap is one `renameat2(RENAME_EXCHANGE)` call; elsewhere it is two renames,
 and a build that finds the output folder missing but the previous one parked
 beside it puts it back before starting.
+
+Incremental writes (when the build passes a `trees` folder from its cache):
+the site before the live one is kept beside it (`.public.old-previous`) and
+brought up to date instead of writing a new folder from nothing.  A record
+per folder (by device and inode, so it survives the swaps) says which file
+holds which bytes: a file with the bytes it needs is left alone, a file the
+live site has with those bytes is hard-linked from it (so an unchanged page
+keeps its inode and mtime), and only new bytes are written, always into a new
+inode because the two folders share them.  A folder without a valid record
+is never trusted; its record is dropped before it is touched, so a killed
+build leaves no wrong record behind, and the swap stays one atomic rename.
 """
 
 from __future__ import annotations
@@ -12,7 +23,9 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import hashlib
 import os
+import pickle
 import shutil
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -26,15 +39,23 @@ _AT_FDCWD = -100
 class OutputWriter:
     """`with OutputWriter(public) as out: out.write(...); out.commit()`"""
 
-    def __init__(self, output: Path) -> None:
+    def __init__(self, output: Path, trees: Path | None = None) -> None:
         self.output = output.resolve()
         parent = self.output.parent
         self.lock_path = parent / f".{self.output.name}.lock"
         self.staging = parent / f".{self.output.name}.tmp-{os.getpid()}"
         self.parked = parent / f".{self.output.name}.old-{os.getpid()}"
+        self.previous = previous_path(self.output)
         self.committed = False
         self._lock_file = None
         self.written = 0
+        self.records = TreeRecords(trees) if trees else None
+        #: relative path -> sha256, for every file of this build
+        self.files: dict[str, str] = {}
+        #: what the live site and the staging folder hold (empty when unknown)
+        self.live: dict[str, str] = {}
+        self.staged: dict[str, str] = {}
+        self._folders: set[Path] = set()
 
     def __enter__(self) -> "OutputWriter":
         self.output.parent.mkdir(parents=True, exist_ok=True)
@@ -46,13 +67,35 @@ class OutputWriter:
             raise BuildError(f"another build is writing to {self.output} right now; try again when it has finished") from None
         recover(self.output)
         shutil.rmtree(self.staging, ignore_errors=True)
-        self.staging.mkdir()
+        if self.records is not None:
+            self._reuse_previous()
+        else:
+            shutil.rmtree(self.previous, ignore_errors=True)
+        if not self.staging.exists():
+            self.staging.mkdir()
         return self
+
+    def _reuse_previous(self) -> None:
+        """Start from the site before the live one when its record says what it holds."""
+        assert self.records is not None
+        live = self.records.read(self.output)
+        previous = self.records.read(self.previous)
+        self.records.forget_all_but(self.output, self.previous)
+        self.live = live["files"] if live else {}
+        if previous is None:
+            shutil.rmtree(self.previous, ignore_errors=True)
+            return
+        self.records.forget(self.previous)  # from here on it is being changed
+        os.rename(self.previous, self.staging)
+        for name in previous["foreign"]:  # written by someone else last time: they write it again
+            stale = self.staging / name
+            shutil.rmtree(stale) if stale.is_dir() and not stale.is_symlink() else stale.unlink(missing_ok=True)
+        self.staged = previous["files"]
 
     def __exit__(self, kind: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         try:
             if not self.committed:
-                shutil.rmtree(self.staging, ignore_errors=True)
+                self._keep_unfinished()
         finally:
             if self._lock_file is not None:
                 fcntl.flock(self._lock_file, fcntl.LOCK_UN)
@@ -65,13 +108,46 @@ class OutputWriter:
             raise BuildError(f"refusing to write outside the output folder: {relative!r}")
         return self.staging.joinpath(*pure.parts)
 
-    def write(self, relative: str, data: str | bytes) -> None:
-        path = self.path_for(relative)
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def write(self, relative: str, data: str | bytes) -> str:
+        """Put `data` at `relative`; returns its sha256.  Bytes already there are not written again."""
         if isinstance(data, str):
             data = data.encode("utf-8")
+        sha = hashlib.sha256(data).hexdigest()
+        if self.keep(relative, sha):
+            return sha
+        path = self.path_for(relative)
+        self._folder(path.parent)
+        if self.staged.pop(relative, None) is not None:
+            path.unlink(missing_ok=True)  # maybe shared with the live site: never write into it
         path.write_bytes(data)
+        self.files[relative] = self.staged[relative] = sha
         self.written += 1
+        return sha
+
+    def keep(self, relative: str, sha: str | None) -> bool:
+        """Make `relative` the file with bytes `sha` without having them: True when the staging or live site has it."""
+        if sha is None:
+            return False
+        if self.staged.get(relative) == sha:
+            self.files[relative] = sha
+            return True
+        if self.live.get(relative) != sha:
+            return False
+        path = self.path_for(relative)
+        self._folder(path.parent)
+        try:
+            if self.staged.pop(relative, None) is not None:
+                path.unlink(missing_ok=True)
+            os.link(self.output.joinpath(*PurePosixPath(relative).parts), path)
+        except OSError:
+            return False  # the live file is gone or links are not possible: the caller writes it
+        self.files[relative] = self.staged[relative] = sha
+        return True
+
+    def _folder(self, folder: Path) -> None:
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
 
     def copy_tree(self, source: Path, prefix: str = "") -> int:
         """Copy a folder's files (hidden ones skipped) under `prefix`; later copies win."""
@@ -87,30 +163,123 @@ class OutputWriter:
                 if not (Path(folder) / name).resolve().is_relative_to(source.resolve()):
                     # static/key -> ~/.ssh/id_rsa would publish the key: never follow a link out of the folder.
                     raise BuildError(f"{source / relative} is a symbolic link to a place outside {source}; refused")
-                target = self.path_for(f"{prefix}{relative}")
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(Path(folder) / name, target)
+                self.write(f"{prefix}{relative}", (Path(folder) / name).read_bytes())
                 count += 1
         return count
 
     def commit(self) -> None:
         """Swap the staged site into place."""
+        self._remove_leftovers()
+        foreign = self._foreign_names()
         if self.output.exists():
             if not _exchange(self.staging, self.output):
                 os.rename(self.output, self.parked)
                 os.rename(self.staging, self.output)
-                shutil.rmtree(self.parked, ignore_errors=True)
+                self._set_aside(self.parked)
             else:
-                shutil.rmtree(self.staging, ignore_errors=True)  # now holds the previous site
+                self._set_aside(self.staging)  # now holds the previous site
         else:
             os.rename(self.staging, self.output)
         self.committed = True
+        if self.records is not None:
+            self.records.write(self.output, {"files": self.files, "foreign": foreign})
+
+    def _keep_unfinished(self) -> None:
+        """A failed build: keep what it staged as the previous site (with a true record) for the next build."""
+        if self.records is None or not self.staging.exists():
+            shutil.rmtree(self.staging, ignore_errors=True)
+            return
+        try:
+            self.files = dict(self.staged)
+            foreign = self._foreign_names()
+            shutil.rmtree(self.previous, ignore_errors=True)
+            os.rename(self.staging, self.previous)
+            self.records.write(self.previous, {"files": self.staged, "foreign": foreign})
+        except OSError:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            shutil.rmtree(self.previous, ignore_errors=True)
+
+    def _set_aside(self, old_site: Path) -> None:
+        if self.records is None:
+            shutil.rmtree(old_site, ignore_errors=True)
+        else:
+            shutil.rmtree(self.previous, ignore_errors=True)
+            os.rename(old_site, self.previous)  # its record (if any) follows it: records go by inode
+
+    def _remove_leftovers(self) -> None:
+        """Files of the reused folder that this build did not make (deleted or renamed items)."""
+        for relative in self.staged.keys() - self.files.keys():
+            path = self.path_for(relative)
+            path.unlink(missing_ok=True)
+            folder = path.parent
+            while folder != self.staging:
+                try:
+                    folder.rmdir()  # only when empty
+                except OSError:
+                    break
+                folder = folder.parent
+
+    def _foreign_names(self) -> list[str]:
+        """Top-level names written into the staging folder by someone else (a search indexer)."""
+        ours = {relative.split("/", 1)[0] for relative in self.files}
+        return sorted(entry.name for entry in os.scandir(self.staging) if entry.name not in ours)
+
+
+def previous_path(output: Path) -> Path:
+    return output.parent / f".{output.name}.old-previous"
+
+
+class TreeRecords:
+    """What each output folder holds, one file per folder named by its device and inode."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def _path(self, tree: Path) -> Path | None:
+        try:
+            stat = os.stat(tree)
+        except OSError:
+            return None
+        return self.folder / f"{stat.st_dev}-{stat.st_ino}.pickle"
+
+    def read(self, tree: Path) -> dict | None:
+        path = self._path(tree)
+        if path is None:
+            return None
+        try:
+            with open(path, "rb") as handle:
+                return pickle.load(handle)
+        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
+            return None
+
+    def write(self, tree: Path, record: dict) -> None:
+        path = self._path(tree)
+        if path is None:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".tmp-{os.getpid()}")
+        with open(temporary, "wb") as handle:
+            pickle.dump(record, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+
+    def forget(self, tree: Path) -> None:
+        path = self._path(tree)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+    def forget_all_but(self, *trees: Path) -> None:
+        """Drop records of folders that are gone, so a recycled inode never finds an old record."""
+        keep = {p.name for p in map(self._path, trees) if p is not None}
+        if self.folder.is_dir():
+            for path in self.folder.iterdir():
+                if path.name not in keep:
+                    path.unlink(missing_ok=True)
 
 
 def recover(output: Path) -> None:
     """Put a parked previous site back if a build died between the two renames of a swap."""
     parent = output.parent
-    parked = sorted(parent.glob(f".{output.name}.old-*"))
+    parked = sorted(p for p in parent.glob(f".{output.name}.old-*") if p != previous_path(output))
     if not output.exists() and parked:
         os.rename(parked[-1], output)
         parked = parked[:-1]

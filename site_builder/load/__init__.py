@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..errors import ContentError
+from ..incremental import ItemCache
 from ..models import Item
 from .frontmatter_reader import read_front_matter
 from .plaintext import read_plain_text
@@ -23,19 +24,47 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def load_items(content_dir: Path, default_lang: str = "en") -> tuple[list[Item], list[ContentError]]:
-    """Every item under `content_dir` (drafts included), sorted by path, and every problem found."""
+def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | None = None) -> tuple[list[Item], list[ContentError]]:
+    """Every item under `content_dir` (drafts included), sorted by path, and every problem found.
+
+    With a cache, a file whose size and mtime did not change is not read again (see incremental.py).
+    """
     items: list[Item] = []
     errors: list[ContentError] = []
     root = content_dir.resolve()
+    seen: set[str] = set()
     for relative, problem in content_files(root):
         if problem:
             errors.append(ContentError(relative, 1, problem))
             continue
-        item = load_file(root, relative, default_lang, errors)
+        seen.add(relative)
+        if cache is None:
+            item = load_file(root, relative, default_lang, errors)
+        else:
+            item = load_cached(root, relative, default_lang, errors, cache)
         if item is not None:
             items.append(item)
+    if cache is not None:
+        cache.forget_except(seen)
     return items, errors
+
+
+def load_cached(root: Path, relative: str, default_lang: str, errors: list[ContentError], cache: ItemCache) -> Item | None:
+    path = root / relative
+    try:
+        stat = path.stat()
+    except OSError:
+        return load_file(root, relative, default_lang, errors)
+    known = cache.lookup(relative, stat, path)
+    if known is not None:
+        item, problems = known
+        errors.extend(problems)
+        return item
+    problems: list[ContentError] = []
+    item = load_file(root, relative, default_lang, problems)
+    errors.extend(problems)
+    cache.store(relative, stat, item.content_hash if item else "", item, problems)
+    return item
 
 
 def content_files(root: Path) -> Iterator[tuple[str, str | None]]:

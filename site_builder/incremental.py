@@ -1,0 +1,261 @@
+"""Incremental builds: what a build can take from the last one, in `.site-builder-cache/`.
+
+    items.pickle    per content file: (size, mtime_ns, sha256) -> its Item and problems,
+                    and the content stages (stories, digest) keyed by every item's hash
+    pages.pickle    per output page: a key of everything it was rendered from -> sha256 of its bytes
+    trees/          what each output folder holds (see write.py), so unchanged files are linked, not written
+    dedupe.sqlite   the deduplicator's own per-item features (see dedupe/cache.py)
+
+Every key includes CODE_VERSION (a hash of site_builder's own files), so a
+new version of the generator never reuses an old one's results.  A page's
+key is a hash of its template and URL, of the objects in its context (each
+story by every field, each item by its file's hash), and of what every page
+can reach: the configuration, the templates, the static files and the link
+maps.  `build --clean` starts from an empty cache.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import shutil
+import time
+from datetime import date, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import jinja2
+from jinja2 import meta
+
+from .errors import ContentError
+from .models import Digest, Item, Page
+
+#: Files whose mtime is this close to the moment they were cached are hashed again: the
+#: file system's clock is coarse, so a second write within it would keep size and mtime.
+_RACY_NS = 2_000_000_000
+
+
+@cache
+def code_version() -> str:
+    """A hash of the generator's own code and default theme: results of another version are never reused."""
+    package = Path(__file__).parent
+    digest = hashlib.blake2b(digest_size=16)
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _hash(*parts: str) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+class ItemCache:
+    """Parsed items by path: reused while size and mtime are the same (and the bytes, when in doubt)."""
+
+    def __init__(self, entries: dict[str, tuple] | None = None, default_lang: str = "") -> None:
+        #: relative path -> (size, mtime_ns, recorded_ns, sha256, Item | None, problems)
+        self.entries: dict[str, tuple] = entries or {}
+        self.default_lang = default_lang
+        self.dirty = False
+
+    def lookup(self, relative: str, stat: os.stat_result, path: Path) -> tuple[Item | None, list[ContentError]] | None:
+        entry = self.entries.get(relative)
+        if entry is None:
+            return None
+        size, mtime_ns, recorded_ns, sha, item, problems = entry
+        if size != stat.st_size or mtime_ns != stat.st_mtime_ns:
+            return None
+        if recorded_ns - mtime_ns < _RACY_NS:
+            try:
+                if hashlib.sha256(path.read_bytes()).hexdigest() != sha:
+                    return None
+            except OSError:
+                return None
+        return item, list(problems)
+
+    def store(self, relative: str, stat: os.stat_result, sha: str, item: Item | None, problems: list[ContentError]) -> None:
+        self.entries[relative] = (stat.st_size, stat.st_mtime_ns, time.time_ns(), sha, item, tuple(problems))
+        self.dirty = True
+
+    def forget_except(self, relatives: set[str]) -> None:
+        gone = self.entries.keys() - relatives
+        for relative in gone:
+            del self.entries[relative]
+        self.dirty |= bool(gone)
+
+
+class BuildCache:
+    """Everything one build leaves for the next; `BuildCache.open(None)` remembers nothing."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+        self.items = ItemCache()
+        #: content key -> {"stories": ..., "digest": ...}; only the latest key is kept
+        self.stages: dict[str, dict[str, Any]] = {}
+        #: output path -> (page key, sha256 of the bytes)
+        self.pages: dict[str, tuple[str, str]] = {}
+        self._stages_dirty = False
+        self._pages_dirty = False
+
+    @classmethod
+    def open(cls, folder: Path | None, clean: bool = False) -> "BuildCache":
+        cache_ = cls(folder)
+        if folder is None:
+            return cache_
+        if clean:
+            shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        gitignore = folder / ".gitignore"
+        if not gitignore.exists():
+            gitignore.write_text("*\n")
+        saved = _read_pickle(folder / "items.pickle")
+        if saved and saved.get("version") == code_version():
+            cache_.items = ItemCache(saved["items"], saved["default_lang"])
+            cache_.stages = saved["stages"]
+        pages = _read_pickle(folder / "pages.pickle")
+        if pages and pages.get("version") == code_version():
+            cache_.pages = pages["pages"]
+        return cache_
+
+    @property
+    def trees(self) -> Path | None:
+        return self.folder / "trees" if self.folder else None
+
+    def items_for(self, default_lang: str) -> ItemCache:
+        if self.items.default_lang != default_lang:
+            self.items = ItemCache(default_lang=default_lang)
+        return self.items
+
+    def content_key(self, items: Iterable[Item], config: Any, drafts: bool) -> str:
+        return _hash(code_version(), repr(config), str(drafts), *(f"{i.source}\x1e{i.content_hash}" for i in items))
+
+    def memo(self, key: str, stage: str, compute: Callable[[], Any]) -> Any:
+        """The result of a content stage for these exact inputs, computed only once."""
+        if key not in self.stages:
+            self.stages = {key: {}}
+        results = self.stages[key]
+        if stage not in results:
+            results[stage] = compute()
+            self._stages_dirty = True
+        return results[stage]
+
+    def page_keys(self, globals_key: str, content_key: str, env: jinja2.Environment) -> "PageKeys":
+        return PageKeys(self, globals_key, content_key, env)
+
+    def save(self) -> None:
+        if self.folder is None:
+            return
+        if self.items.dirty or self._stages_dirty:
+            _write_pickle(self.folder / "items.pickle", {
+                "version": code_version(), "default_lang": self.items.default_lang,
+                "items": self.items.entries, "stages": self.stages,
+            })
+            self.items.dirty = self._stages_dirty = False
+        if self._pages_dirty:
+            _write_pickle(self.folder / "pages.pickle", {"version": code_version(), "pages": self.pages})
+            self._pages_dirty = False
+
+
+class PageKeys:
+    """Keys of pages for one build, and the rendered bytes' hash each key produced last time."""
+
+    def __init__(self, cache_: BuildCache, globals_key: str, content_key: str, env: jinja2.Environment) -> None:
+        self.cache = cache_
+        self.globals_key = globals_key
+        self.content_key = content_key
+        self.env = env
+        self.memo: dict[int, str] = {}
+        self._reads_digest: dict[str, bool] = {}
+
+    def key(self, page: Page) -> str:
+        context = sorted((name, fingerprint(value, self.memo)) for name, value in page.context.items())
+        # A template that reads the `digest` global depends on all the content, which content_key stands for.
+        whole = self.content_key if self.reads_digest(page.template) else ""
+        return _hash(self.globals_key, whole, page.url, page.template, repr(context))
+
+    def reads_digest(self, template: str, seen: frozenset[str] = frozenset()) -> bool:
+        """Whether a template, or one it extends, includes or imports, uses the `digest` global."""
+        if template not in self._reads_digest:
+            try:
+                source = self.env.loader.get_source(self.env, template)[0] if self.env.loader else ""
+                ast = self.env.parse(source)
+            except jinja2.TemplateError:
+                return True  # the render reports it; never trust a key we could not work out
+            others = [name for name in meta.find_referenced_templates(ast) if name not in seen]
+            self._reads_digest[template] = "digest" in meta.find_undeclared_variables(ast) or any(
+                name is None or self.reads_digest(name, seen | {template}) for name in others)
+        return self._reads_digest[template]
+
+    def previous(self, page: Page, key: str) -> str | None:
+        """sha256 of the page's bytes when it was last rendered from the same inputs."""
+        known = self.cache.pages.get(page.output_path)
+        return known[1] if known and known[0] == key else None
+
+    def record(self, page: Page, key: str, sha: str) -> None:
+        if self.cache.pages.get(page.output_path) != (key, sha):
+            self.cache.pages[page.output_path] = (key, sha)
+            self.cache._pages_dirty = True
+
+
+def globals_key(config: Any, template_dirs: list[Path], static_dirs: list[Path], helpers: dict[str, Any],
+                assets: dict[str, str], digest: Digest) -> str:
+    """What any page can reach besides its own context: config, templates, static files, link maps."""
+    parts = [code_version(), repr(config), repr(sorted(assets.items()))]
+    for folder in [*template_dirs, *static_dirs]:
+        if folder.is_dir():
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    parts.append(f"{path}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
+    # topic_path and source_path answer from maps over the whole digest: small, so always part of the key.
+    parts.append(repr([(t.name, t.slug, tuple(sorted({n for s in t.stories for n in s.topics}))) for t in digest.topics]))
+    parts.append(repr([(s.name, s.domain, s.slug) for s in digest.sources]))
+    parts.extend(sorted(helpers))
+    return _hash(*parts)
+
+
+_ATOMS = (str, int, float, bool, type(None), datetime, date, timedelta)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def fingerprint(value: Any, memo: dict[int, str]) -> str:
+    """A stable text standing for a context value: equal for equal inputs, across processes."""
+    if isinstance(value, _ATOMS):
+        return repr(value)
+    known = memo.get(id(value))
+    if known is not None:
+        return known
+    if dataclasses.is_dataclass(value):
+        names = _FIELDS.get(type(value))
+        if names is None:
+            names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value) if f.name != "extra")
+        text = _hash(type(value).__name__, *(fingerprint(getattr(value, name), memo) for name in names))
+    elif isinstance(value, (tuple, list)):
+        text = _hash("[", *(fingerprint(v, memo) for v in value))
+    elif isinstance(value, dict):
+        text = _hash("{", *(f"{k!r}={fingerprint(v, memo)}" for k, v in sorted(value.items(), key=lambda kv: repr(kv[0]))))
+    elif isinstance(value, (set, frozenset)):
+        text = _hash("(", *sorted(fingerprint(v, memo) for v in value))
+    else:
+        text = _hash(type(value).__name__, repr(value))
+    memo[id(value)] = text
+    return text
+
+
+def _read_pickle(path: Path) -> dict | None:
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, IndexError):
+        return None  # a missing or damaged cache is an empty one
+
+
+def _write_pickle(path: Path, data: Any) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    with open(temporary, "wb") as handle:
+        pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
