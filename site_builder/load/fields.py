@@ -203,6 +203,7 @@ class FieldReader:
 
 
 _SPACE = re.compile(r"\s")
+_UNSAFE_IN_URL = re.compile(r'["<>`{}]')
 
 
 def checked_url(text: str, report: Callable[[str], None]) -> str | None:
@@ -210,7 +211,9 @@ def checked_url(text: str, report: Callable[[str], None]) -> str | None:
     if not text.isprintable() or _SPACE.search(text):  # rare: most URLs are clean, skip the slow path
         text = "".join(ch for ch in text if ch.isprintable() and not ch.isspace())
     if re.match(r"^https?://[^/\s?#]+", text, re.IGNORECASE):
-        return text
+        # Characters no valid URL holds raw, percent-encoded as browsers do: templates escape
+        # them anyway, but a URL that can never close a quote or open a tag is safe in any context.
+        return _UNSAFE_IN_URL.sub(lambda m: f"%{ord(m.group()):02X}", text)
     report(f"expected an http(s) URL, got {_describe(text)}")
     return None
 
