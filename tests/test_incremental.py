@@ -1,0 +1,132 @@
+"""Incremental builds: the output equals a clean build's, byte for byte, and unchanged files are left alone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from conftest import news
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def folders(folder: Path) -> set[str]:
+    return {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_dir()}
+
+
+def clean_build(site, name: str = "clean") -> Path:
+    output = site.root / name
+    result = site.run("build", "--no-search", "--clean", "--output", str(output))
+    assert result.code == 0, result.err
+    return output
+
+
+def story(n: int, **changes) -> str:
+    fields = dict(title=f"Story number {n} about {['robots', 'chips', 'models', 'policy'][n % 4]}",
+                  url=f"https://outlet{n % 3}.example.com/news/{n}", outlet=f"Outlet {n % 3}", domain=f"outlet{n % 3}.example.com",
+                  when=f"2026-11-{10 + n % 9:02d}T{n % 24:02d}:00:00Z", topic=["Robotics", "Chips", "Models"][n % 3],
+                  heat=(n * 37) % 100, excerpt=f"Excerpt {n} of a distinct event {n * 7919}.",
+                  body=f"Body {n}: " + " ".join(f"w{(n * k) % 997}" for k in range(40)))
+    fields.update(changes)
+    return news(**fields)
+
+
+def test_incremental_output_equals_a_clean_build_after_edits_renames_and_deletes(site) -> None:
+    for n in range(12):
+        site.item(f"2026/s{n}.md", story(n))
+    assert site.build("--no-search").code == 0
+    site.item("2026/s1.md", story(1, title="Story one, now with a new headline", heat=99))  # edit
+    os.rename(site.root / "content/2026/s2.md", site.root / "content/2026/renamed.md")      # rename
+    (site.root / "content/2026/s3.md").unlink()                                             # delete
+    site.item("2026/new.md", story(40))                                                     # add
+    assert site.build("--no-search").code == 0
+    site.item("2026/s4.md", story(4, topic="Quantum"))                                      # a new topic
+    (site.root / "content/2026/s5.md").unlink()
+    assert site.build("--no-search").code == 0
+    incremental = site.root / "public"
+    clean = clean_build(site)
+    assert snapshot(incremental) == snapshot(clean)
+    assert folders(incremental) == folders(clean)  # no empty folder left where a page was
+    everything = b"".join(snapshot(incremental).values())
+    assert b"Story number 3 " not in everything and b"Story number 5 " not in everything  # gone from lists, feeds, sitemap
+
+
+def test_unchanged_files_keep_their_mtime_and_changed_ones_are_rewritten(site) -> None:
+    for n in range(6):
+        site.item(f"s{n}.md", story(n))
+    assert site.build("--no-search").code == 0
+    public = site.root / "public"
+    before = {path: os.stat(public / path) for path in snapshot(public)}
+    site.item("s0.md", story(0, body="A brand new body for story zero."))
+    assert site.build("--no-search").code == 0
+    after = {path: os.stat(public / path) for path in snapshot(public)}
+    changed = {path for path in after if path in before and after[path].st_mtime_ns != before[path].st_mtime_ns}
+    edited = next(path for path in after if path.startswith("stories/") and b"brand new body" in (public / path).read_bytes())
+    assert edited in changed
+    untouched = [p for p in ("stories/" + n + "/index.html" for n in os.listdir(public / "stories")) if p != edited]
+    assert untouched and not changed & set(untouched)
+    assert "assets/style.css" not in changed and "404.html" not in changed
+    assert snapshot(public) == snapshot(clean_build(site))
+
+
+def test_no_change_build_rewrites_nothing(site) -> None:
+    for n in range(5):
+        site.item(f"s{n}.md", story(n))
+    site.build("--no-search")
+    site.build("--no-search")
+    public = site.root / "public"
+    before = {path: os.stat(public / path).st_mtime_ns for path in snapshot(public)}
+    site.build("--no-search")
+    assert {path: os.stat(public / path).st_mtime_ns for path in snapshot(public)} == before
+
+
+def test_same_size_edit_within_the_same_second_is_seen(site) -> None:
+    path = site.item("a.md", story(1, title="Headline AAAA"))
+    site.build("--no-search")
+    stat = path.stat()
+    site.item("a.md", story(1, title="Headline BBBB"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, same mtime: only the bytes differ
+    site.build("--no-search")
+    assert "Headline BBBB" in (site.root / "public/index.html").read_text()
+
+
+def test_failed_build_leaves_the_previous_site_and_the_next_build_is_right(site) -> None:
+    for n in range(4):
+        site.item(f"s{n}.md", story(n))
+    site.build("--no-search")
+    before = snapshot(site.root / "public")
+    site.item("s0.md", story(0, title="Edited before the template broke"))
+    site.write("templates/story.html", "{% extends 'base.html' %}{% block main %}{{ story.title }{% endblock %}")
+    result = site.build("--no-search")
+    assert result.code == 1 and "templates/story.html" in result.err
+    assert snapshot(site.root / "public") == before
+    (site.root / "templates/story.html").unlink()
+    site.build("--no-search")
+    assert snapshot(site.root / "public") == snapshot(clean_build(site))
+
+
+def test_damaged_cache_is_ignored(site) -> None:
+    for n in range(3):
+        site.item(f"s{n}.md", story(n))
+    site.build("--no-search")
+    cache = site.root / ".site-builder-cache"
+    for name in ("items.pickle", "pages.pickle"):
+        (cache / name).write_bytes(b"not a pickle")
+    for record in (cache / "trees").iterdir():
+        record.write_bytes(b"\x80garbage")
+    site.item("s1.md", story(1, title="After the cache broke"))
+    assert site.build("--no-search").code == 0
+    assert snapshot(site.root / "public") == snapshot(clean_build(site))
+
+
+def test_clean_build_ignores_the_cache(site) -> None:
+    site.item("a.md", story(1))
+    site.build("--no-search")
+    (site.root / ".site-builder-cache" / "stale-file").write_text("x")
+    assert site.build("--no-search", "--clean").code == 0
+    assert not (site.root / ".site-builder-cache" / "stale-file").exists()
+    shutil.rmtree(site.root / "public")
+    assert site.build("--no-search").code == 0 and (site.root / "public/index.html").is_file()
