@@ -141,16 +141,16 @@ def _content_html(story: Story) -> str:
 
 def rss(spec: FeedSpec, entries: Sequence[Entry], config: SiteConfig, fallback: datetime) -> str:
     root = ET.Element("rss", {"version": "2.0"})
-    channel = ET.SubElement(root, "channel")
+    channel = _node(root, "channel")
     _text(channel, "title", clean(spec.title))
     _text(channel, "link", config.site_url + spec.folder)
     _text(channel, "description", clean(spec.description))
     _text(channel, "language", config.language)
     _text(channel, "lastBuildDate", _rfc822(_newest(entries, fallback)))
     _text(channel, "generator", "site-builder")
-    ET.SubElement(channel, f"{{{ATOM_NS}}}link", {"href": config.site_url + spec.folder + FEED_FILES["rss"], "rel": "self", "type": FEED_TYPES["rss"]})
+    _node(channel, f"{{{ATOM_NS}}}link", {"href": config.site_url + spec.folder + FEED_FILES["rss"], "rel": "self", "type": FEED_TYPES["rss"]})
     for entry in entries:
-        item = ET.SubElement(channel, "item")
+        item = _node(channel, "item")
         _text(item, "title", entry.title)
         _text(item, "link", entry.url)
         _text(item, "guid", entry.id, isPermaLink="false")
@@ -164,28 +164,28 @@ def rss(spec: FeedSpec, entries: Sequence[Entry], config: SiteConfig, fallback: 
 def atom(spec: FeedSpec, entries: Sequence[Entry], config: SiteConfig, fallback: datetime) -> str:
     # Plain names plus a literal xmlns: ElementTree would otherwise prefix every element ("ns0:entry").
     a = lambda name: name  # noqa: E731
-    root = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": config.language})
+    root = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": clean(config.language)})
     _text(root, a("id"), config.site_url + spec.folder + FEED_FILES["atom"])
     _text(root, a("title"), clean(spec.title))
     _text(root, a("subtitle"), clean(spec.description))
     _text(root, a("updated"), _rfc3339(_newest(entries, fallback)))
-    ET.SubElement(root, a("link"), {"rel": "self", "type": FEED_TYPES["atom"], "href": config.site_url + spec.folder + FEED_FILES["atom"]})
-    ET.SubElement(root, a("link"), {"rel": "alternate", "type": "text/html", "href": config.site_url + spec.folder})
+    _node(root, a("link"), {"rel": "self", "type": FEED_TYPES["atom"], "href": config.site_url + spec.folder + FEED_FILES["atom"]})
+    _node(root, a("link"), {"rel": "alternate", "type": "text/html", "href": config.site_url + spec.folder})
     # RFC 4287 4.1.1: a feed needs an author unless every entry has one; the site is the author.
-    author = ET.SubElement(root, a("author"))
+    author = _node(root, a("author"))
     _text(author, a("name"), clean(config.author or config.title))
     _text(root, a("generator"), "site-builder")
     for entry in entries:
-        node = ET.SubElement(root, a("entry"), {"xml:lang": entry.lang})
+        node = _node(root, a("entry"), {"xml:lang": entry.lang})
         _text(node, a("id"), entry.id)
         _text(node, a("title"), entry.title)
         _text(node, a("updated"), _rfc3339(entry.updated))
         _text(node, a("published"), _rfc3339(entry.published))
-        ET.SubElement(node, a("link"), {"rel": "alternate", "type": "text/html", "href": entry.url})
+        _node(node, a("link"), {"rel": "alternate", "type": "text/html", "href": entry.url})
         if entry.lead_url:
-            ET.SubElement(node, a("link"), {"rel": "related", "href": entry.lead_url})
+            _node(node, a("link"), {"rel": "related", "href": entry.lead_url})
         for topic in entry.topics:
-            ET.SubElement(node, a("category"), {"term": topic})
+            _node(node, a("category"), {"term": topic})
         if entry.summary:
             _text(node, a("summary"), entry.summary)
         _text(node, a("content"), entry.content_html, type="html")
@@ -236,9 +236,14 @@ def feed_links(folder: str, title: str) -> Iterable[tuple[str, str, str]]:
         yield FEED_TYPES[kind], f"{title} ({names[kind]})", folder + name
 
 
+def _node(parent: ET.Element, tag: str, attributes: dict[str, str] | None = None) -> ET.Element:
+    # Every attribute passes through clean(): ElementTree escapes markup but happily writes control characters.
+    return ET.SubElement(parent, tag, {name: clean(value) for name, value in (attributes or {}).items()})
+
+
 def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
-    node = ET.SubElement(parent, tag, attributes)
-    node.text = text
+    node = _node(parent, tag, attributes)
+    node.text = clean(text)
     return node
 
 
