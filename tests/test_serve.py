@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import os
 import json
 import queue
 import threading
@@ -241,3 +242,52 @@ def test_many_concurrent_requests(site, preview) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert results == [200] * 100
+
+
+def test_rapid_edits_renames_and_deletes_leave_the_server_alive_and_the_site_right(site, preview) -> None:
+    import random
+
+    from test_incremental import snapshot, story
+
+    for n in range(10):
+        site.item(f"s{n}.md", story(n))
+    server = preview()
+    rng = random.Random(5)
+    names = [f"s{n}.md" for n in range(10)]
+    content = site.root / "content"
+    for step in range(200):  # bounded: 200 changes, no sleeps beyond a few milliseconds
+        action = rng.random()
+        if action < 0.6 or len(names) < 3:
+            name = rng.choice(names) if names and action < 0.5 else f"n{step}.md"
+            site.item(name, story(rng.randrange(60), body=f"Edit number {step}."))
+            if name not in names:
+                names.append(name)
+        elif action < 0.8:
+            old = names.pop(rng.randrange(len(names)))
+            new = f"r{step}.md"
+            os.rename(content / old, content / new)
+            names.append(new)
+        else:
+            (content / names.pop(rng.randrange(len(names)))).unlink()
+        if step % 20 == 0:
+            time.sleep(0.01)
+    site.item("last.md", story(77, title="The very last edit"))
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # rebuilds until the last edit is in
+        if server.request("/")[0] == 200 and "The very last edit" in server.page("/"):
+            break
+        time.sleep(0.2)
+    time.sleep(1.0)  # let a rebuild already started finish
+    while not server.events.empty():
+        server.events.get()
+    assert server.request("/")[0] == 200
+    served = {}
+    for path in snapshot(site.root / "public"):
+        status, _, body = server.request("/" + path)
+        assert status == 200, path
+        served[path] = body
+    clean = site.root / "clean"
+    assert site.run("build", "--no-search", "--clean", "--output", str(clean), "--base-url", server.url).code == 0
+    expected = snapshot(clean)
+    assert set(served) == set(expected)
+    assert snapshot(site.root / "public") == expected
