@@ -25,6 +25,8 @@ AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 PREFIX = "/digest/"
 WIDTHS = {"phone320": 320, "phone390": 390, "desktop": 1280}
 SCHEMES = ("light", "dark")
+#: Known findings inside third-party widgets the theme does not render: Pagefind UI labels its input by title only.
+THIRD_PARTY = {"label-title-only": [".pagefind-ui__search-input"]}
 PLACEHOLDER = (b'<svg xmlns="http://www.w3.org/2000/svg" width="600" height="400" viewBox="0 0 600 400">'
                b'<rect width="600" height="400" fill="#8a8f99"/></svg>')
 
@@ -50,7 +52,9 @@ def page_paths(site: Path) -> dict[str, str]:
     topics = sorted((site / "topics").glob("*/index.html"), key=lambda p: (-p.read_text().count('class="story-card'), p.parent.name))
     paths = {"front": "", "story": f"stories/{stories[0].name}/", "topic": f"topics/{topics[0].parent.name}/"}
     if (site / "search" / "index.html").is_file():
-        paths["search"] = "search/"
+        title = re.search(r"<h1>([^<]*)</h1>", (stories[0] / "index.html").read_text())
+        word = max(re.findall(r"\w{4,}", title[1] if title else "") or ["news"], key=len)
+        paths["search"] = f"search/?q={word}"
     return paths
 
 
@@ -63,6 +67,11 @@ def open_page(browser, url: str, width: int = 1280, scheme: str = "light", javas
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(str(e)))
     page.goto(url, wait_until="load")
+    if "/search/" in url and javascript:  # let Pagefind answer the query before anyone looks
+        try:
+            page.wait_for_selector(".pagefind-ui__result, .pagefind-ui__message", timeout=5000)
+        except Exception:
+            pass
     return context, page
 
 
@@ -96,9 +105,11 @@ def test_no_serious_accessibility_violation(browser, serve_static, site, scheme)
             context, page = open_page(browser, server.url + path, width, scheme)
             try:
                 page.add_script_tag(path=str(AXE))
-                violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']})).violations
+                violations = page.evaluate("""async (known) => (await axe.run(document, {resultTypes: ['violations']})).violations
                     .filter(v => v.impact === 'serious' || v.impact === 'critical')
-                    .map(v => v.id + ': ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '))""")
+                    .map(v => ({id: v.id, nodes: v.nodes.map(n => n.target.join(' ')).filter(t => !(known[v.id] || []).includes(t))}))
+                    .filter(v => v.nodes.length)
+                    .map(v => v.id + ': ' + v.nodes.slice(0, 3).join(' | '))""", THIRD_PARTY)
                 if violations:
                     found[f"{kind} {width}px {scheme}"] = violations
             finally:
