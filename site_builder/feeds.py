@@ -203,7 +203,9 @@ def json_feed(spec: FeedSpec, entries: Sequence[Entry], config: SiteConfig) -> s
         "authors": [{"name": config.author or config.title}],
         "items": [_json_item(entry) for entry in entries],
     }
-    return json.dumps(feed, ensure_ascii=False, indent=1) + "\n"
+    # <, > and & as \u escapes: the same strings to any JSON reader, and no markup for a careless one to render.
+    text = json.dumps(feed, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
 
 
 def _json_item(entry: Entry) -> dict:
