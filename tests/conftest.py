@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,9 +91,22 @@ quality: 60
 """
 
 
-def news(title: str = "Robots learn to fold laundry", excerpt: str = "A lab shows a robot folding shirts.",
+_SYLLABLES = ("ka", "lo", "mi", "nu", "re", "sa", "to", "vi", "zo", "pe", "du", "fa", "gi", "ho", "ju", "be")
+
+
+def distinct_text(seed: str, words: int = 14) -> str:
+    """Text that no other seed shares, so the deduplicator never merges unrelated test items."""
+    digest = hashlib.sha256(seed.encode("utf-8")).digest() * 4
+    made = ["".join(_SYLLABLES[b % 16] + _SYLLABLES[b // 16] for b in digest[i * 2 : i * 2 + 2]) for i in range(words)]
+    return " ".join(made).capitalize() + "."
+
+
+def news(title: str = "Robots learn to fold laundry", excerpt: str | None = None,
          when: str = "2026-11-20T10:00:00Z", url: str = "https://news.example.com/robots-laundry",
          outlet: str = "Example News", domain: str = "news.example.com", topic: str = "Robotics",
-         heat: int = 50, body: str = "The robot folded 40 shirts an hour.") -> str:
+         heat: int = 50, body: str | None = None) -> str:
+    """A front-matter news item; excerpt and body default to text unique to the title."""
+    excerpt = distinct_text(title) if excerpt is None else excerpt
+    body = distinct_text(title[::-1], 30) if body is None else body
     return ITEM.format(title=title, excerpt=excerpt, when=when, url=url, outlet=outlet, domain=domain,
                        topic=topic, heat=heat, body=body)

@@ -26,9 +26,10 @@ def built(site):
     """Three files, two stories: the second outlet's AMP copy of the first story is one story, not two."""
     site.config(f'base_url = "{BASE}"\n')
     site.item("a.md", news(title="Atlas-7 released", url="https://a.example.com/atlas", outlet="Outlet A", domain="a.example.com",
-                           topic="Large Language Models", when="2026-11-20T10:00:00Z"))
+                           topic="Large Language Models", when="2026-11-20T10:00:00Z", excerpt="A lab shows a robot folding shirts."))
     site.item("b.md", news(title="Atlas-7 is out", url="https://www.a.example.com/atlas/amp/", outlet="Outlet B", domain="b.example.com",
-                           topic="Large Language Models", when="2026-11-20T12:00:00+02:00", heat=10))
+                           topic="Large Language Models", when="2026-11-20T12:00:00+02:00", heat=10,
+                           excerpt="Atlas-7 is out.", body="A short copy."))
     site.item("c.md", news(title="Robots fold laundry", url="https://c.example.com/robots", outlet="Outlet C", domain="c.example.com",
                            topic="Robotics", when="2026-11-21T08:30:00Z", excerpt="Household robots reach the market.",
                            body="A home robot from Osaka folds towels and sorts socks for 900 dollars."))
