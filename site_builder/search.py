@@ -13,6 +13,7 @@ templates: `data-pagefind-body` on a story's text and its "more coverage"
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ def pagefind_executable() -> Path:
 def index_site(folder: Path) -> SearchIndex:
     """Write folder/pagefind/: the search bundle for every HTML page under `folder`."""
     started = time.perf_counter()
+    # Pagefind adds to an existing bundle folder; an incremental build's staging folder may hold the
+    # previous site's, whose fragments for removed or changed pages would linger.
+    shutil.rmtree(folder / BUNDLE, ignore_errors=True)
     command = [str(pagefind_executable()), "--site", str(folder), "--output-subdir", BUNDLE]
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=folder)
