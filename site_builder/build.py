@@ -19,7 +19,7 @@ from .seo import head_helpers, seo_files
 from .load import load_items
 from .models import Digest, Page
 from .pages import plan_pages
-from .rank import rank
+from .rank import rank, topic_key
 from .render import THEME, Renderer, fingerprint_assets
 from .write import OutputWriter
 
@@ -157,11 +157,8 @@ def template_helpers(digest: Digest, config: SiteConfig) -> dict[str, Callable]:
 
 def link_helpers(digest: Digest) -> dict[str, Callable]:
     """Template functions that turn a topic name, an outlet or a story into its page's path."""
-    topic_paths = {}
-    for topic in digest.topics:
-        for story in topic.stories:
-            for name in story.topics:
-                topic_paths.setdefault(name, f"topics/{topic.slug}/")
+    # Every spelling of a topic ("AI", "ai") shares one key, and so one page.
+    topic_paths = {topic_key(topic.name): f"topics/{topic.slug}/" for topic in digest.topics}
     source_paths = {source.domain: f"sources/{source.slug}/" for source in digest.sources}
     story_paths = {story.id: f"stories/{story.slug}/" for story in digest.stories}
     source_names = {source.name: f"sources/{source.slug}/" for source in digest.sources}
@@ -172,7 +169,7 @@ def link_helpers(digest: Digest) -> dict[str, Callable]:
         return source_paths.get(provider.domain) or source_names.get(provider.name)
 
     return {
-        "topic_path": topic_paths.get,
+        "topic_path": lambda name: topic_paths.get(topic_key(name)),
         "source_path": source_path,
         "story_path": lambda story: story_paths[story.id],
         "digest": digest,

@@ -96,7 +96,7 @@ def _topics(ranked: Sequence[Story]) -> tuple[Topic, ...]:
     for story in ranked:
         seen: set[str] = set()
         for name in story.topics:
-            key = slugify(name) or name.casefold()
+            key = topic_key(name)
             spellings[key][name] += 1
             if key not in seen:
                 seen.add(key)
@@ -105,6 +105,11 @@ def _topics(ranked: Sequence[Story]) -> tuple[Topic, ...]:
     ordered = sorted(members, key=lambda key: (names[key].casefold(), key))
     slugs = unique_slugs([(key, slugify(names[key])) for key in ordered])
     return tuple(Topic(names[key], slugs[key], tuple(members[key])) for key in ordered)
+
+
+def topic_key(name: str) -> str:
+    """Topics that differ only in case or punctuation share this key."""
+    return slugify(name) or name.casefold()
 
 
 def _sources(ranked: Sequence[Story]) -> tuple[Source, ...]:

@@ -118,3 +118,14 @@ def test_unchanged_content_builds_byte_identical_output(site) -> None:
     site.build("--no-search", "--clean")
     second = {p.relative_to(site.root / "public"): p.read_bytes() for p in (site.root / "public").rglob("*") if p.is_file()}
     assert first == second
+
+
+def test_every_topic_chip_links_to_its_own_topic_page(site) -> None:
+    site.item("a.md", news(title="Hospital reads X-rays with vision AI", topic="Computer Vision").replace(
+        "  - Computer Vision", "  - Computer Vision\n  - AI in Healthcare"))
+    site.item("b.md", news(title="Clinic schedules with AI", url="https://x.example.com/b", topic="ai in healthcare"))
+    result = site.build()
+    html = result.page("stories/hospital-reads-x-rays-with-vision-ai/")
+    chips = dict((name, href) for href, name in re.findall(r'<a class="chip[^"]*" href="([^"]+)"[^>]*>([^<]+)</a>', html))
+    assert chips == {"Computer Vision": "/topics/computer-vision/", "AI in Healthcare": "/topics/ai-in-healthcare/"}, chips
+    assert "Clinic schedules with AI" in result.page("topics/ai-in-healthcare/")
