@@ -22,7 +22,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from browser.conftest import browser, page, serve_static  # noqa: F401  (fixtures: Playwright on Debian's chromium)
 from site_builder.__main__ import main
 
 #: Markup and script payloads for text fields.
@@ -253,37 +252,3 @@ def test_no_page_or_feed_holds_markup_that_could_run(hostile_site) -> None:
     shown = "".join(story_pages)
     assert "{{ 7*191 }}" in shown and "{% for x in range(3) %}" in shown  # shown as text
     assert "&lt;script&gt;pwn(&#39;script&#39;)&lt;/script&gt;" in shown or "&lt;script&gt;pwn('script')&lt;/script&gt;" in shown
-
-
-def test_no_injected_script_runs_in_a_browser(hostile_site, page, serve_static) -> None:
-    output, _ = hostile_site
-    server = serve_static(output)
-    fired: list[str] = []
-    page.expose_function("pwn", lambda *args: fired.append(repr(args)))
-    page.on("dialog", lambda dialog: (fired.append(f"dialog {dialog.message}"), dialog.dismiss()))
-    page.route(re.compile(r"^(?!http://127\.0\.0\.1).*"), lambda route: route.abort())  # nothing leaves the machine
-    urls = []
-    for path in sorted(output.rglob("*")):
-        if path.is_file() and path.suffix in (".html", ".xml", ".json") and "pagefind" not in path.parts:
-            relative = path.relative_to(output).as_posix()
-            urls.append(relative[: -len("index.html")] if relative.endswith("index.html") else relative)
-    assert len(urls) > len(hostile_items())
-    for relative in urls:
-        page.goto(server.url + relative, wait_until="load")
-        page.mouse.move(5, 5)
-        page.mouse.move(300, 300)  # hover payloads
-        page.wait_for_timeout(10)
-        assert page.evaluate("() => window.__pwned") is None, relative
-    # What a feed reader renders: every HTML fragment of every feed, as a page of its own.
-    fragments = feed_html_fragments(output)
-    for where, html in fragments:
-        page.set_content(f"<!doctype html><meta charset=utf-8><body>{html}</body>", wait_until="load")
-        assert page.evaluate("() => window.__pwned") is None, where
-    page.wait_for_timeout(200)
-    assert fired == [], fired
-    # the canary itself works: the same page runs a real call
-    page.set_content("<script>pwn('canary')</script>")
-    page.wait_for_timeout(100)
-    assert fired == ["('canary',)"]
-    total = len(TEXT_PAYLOADS) + len(URL_PAYLOADS) + len(MARKDOWN_PAYLOADS)
-    print(f"{total} payloads, {len(urls)} pages and feeds, {len(fragments)} feed fragments: nothing ran")
