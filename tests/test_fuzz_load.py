@@ -143,6 +143,7 @@ NASTY: dict[str, tuple[bytes, str | None]] = {
     # name: (bytes, expected message or None when the file must load without errors)
     "empty.md": (b"", "empty.md:1: empty file: no headline or text"),
     "blank.txt": (b"  \n\t\n \r\n", "blank.txt:1: empty file: no headline or text"),
+    "dot.txt": (b".\n", "dot.txt:1: no headline: the first line of text has no words"),
     "bom.md": (codecs.BOM_UTF8 + b"---\ntitle: With a BOM\n---\nBody.\n", None),
     "utf16.md": ("---\ntitle: Written in UTF-16\n---\nBody.\n".encode("utf-16"), None),
     "utf16be.txt": (codecs.BOM_UTF16_BE + "Headline in big endian\nBody.".encode("utf-16-be"), None),
@@ -275,7 +276,8 @@ def test_whole_nasty_corpus_through_the_cli(site) -> None:
     assert (result.output / "stories/written-in-utf-16/index.html").is_file()
     assert (result.output / "stories/crlf-item/index.html").is_file()
     everything = "".join(p.read_text(errors="replace") for p in result.output.rglob("*.html"))
-    assert "lol" not in everything and "\x07" not in everything
+    assert '"lol"' not in everything and "lol, lol" not in everything and "&#39;lol&#39;" not in everything
+    assert "\x07" not in everything
     strict = site.build("--strict")
     assert strict.code == 1 and "Traceback" not in strict.err
 

@@ -72,6 +72,10 @@ def read_plain_text(path: str, text: str, default_lang: str, errors: list[Conten
     else:
         title = _first_sentence(first)
         body_lines = lines[index:]
+    if not title.strip(" .…"):
+        # A first line of only dots (".", "...") leaves no words: a page with an empty headline helps no one.
+        errors.append(ContentError(path, index + 1, "no headline: the first line of text has no words"))
+        return None
     body = "\n".join(line.rstrip() for line in body_lines).strip()
     excerpt = _excerpt(body)
     lang = detect_language(f"{title}\n{body[:1200]}", default_lang)
