@@ -113,6 +113,7 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
             write_files(output, seo_files(pages, config))
         with timer("search"):
             if options.search:
+                output.prune()
                 index_site(output.staging)
         with timer("swap"):
             output.commit()

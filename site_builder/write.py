@@ -167,6 +167,13 @@ class OutputWriter:
                 count += 1
         return count
 
+    def prune(self) -> None:
+        """Remove what the reused folder holds but this build did not make (deleted or renamed items).
+
+        Call it before anything reads the whole staged site (the search indexer), or it would
+        index pages that are about to disappear; commit() calls it again for late writes."""
+        self._remove_leftovers()
+
     def commit(self) -> None:
         """Swap the staged site into place."""
         self._remove_leftovers()

@@ -185,8 +185,6 @@ def test_two_real_builds_at_once_end_with_one_whole_site(project: Path, tmp_path
     assert without_search(snapshot(project / "public")) == without_search(snapshot(tmp_path / "clean" / "public"))
 
 
-@pytest.mark.xfail(strict=True, reason="known bug (incremental output trees): a build that starts from the tree two "
-                   "builds back keeps stale Pagefind fragments and lacks index files; remove this mark when fixed")
 def test_a_build_from_an_older_tree_has_the_clean_builds_search_index(project: Path, tmp_path: Path) -> None:
     complete_build(project)
     change_content(project / "content", random.Random(3))
