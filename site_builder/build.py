@@ -14,7 +14,7 @@ from .dedupe import dedupe
 from .errors import BuildError, ContentError
 from .incremental import BuildCache, PageKeys, globals_key
 from .feeds import OutputFile, feed_files
-from .search import index_site
+from .search import BUNDLE as SEARCH_BUNDLE, index_site
 from .seo import head_helpers, seo_files
 from .load import load_items
 from .models import Digest, Page
@@ -113,13 +113,20 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
             write_files(output, seo_files(pages, config))
         with timer("search"):
             if options.search:
-                output.prune()
-                index_site(output.staging)
+                index_search(output)
         with timer("swap"):
             output.commit()
     with timer("cache"):
         cache.save()
     return BuildReport(len(items), len(stories), len(pages), tuple(problems), timer.total(), tuple(timer.stages))
+
+
+def index_search(output: OutputWriter) -> None:
+    """Pagefind over the staged site; when no page changed, the live index is still exact: reuse it."""
+    output.prune()
+    if output.pages_unchanged() and output.link_from_live(SEARCH_BUNDLE):
+        return
+    index_site(output.staging)
 
 
 def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, progress: Progress | None, keys: PageKeys) -> None:

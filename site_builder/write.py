@@ -167,6 +167,27 @@ class OutputWriter:
                 count += 1
         return count
 
+    def pages_unchanged(self, suffix: str = ".html") -> bool:
+        """Whether this build's pages are exactly the live site's: same paths, same bytes."""
+        if not self.live:
+            return False
+        ours = {name: sha for name, sha in self.files.items() if name.endswith(suffix)}
+        return ours == {name: sha for name, sha in self.live.items() if name.endswith(suffix)}
+
+    def link_from_live(self, folder: str) -> bool:
+        """Hard-link a folder another tool wrote into the live site (the search bundle) into staging."""
+        source = self.output / folder
+        if not source.is_dir() or source.is_symlink():
+            return False
+        target = self.path_for(folder)
+        shutil.rmtree(target, ignore_errors=True)
+        try:
+            shutil.copytree(source, target, copy_function=os.link, symlinks=True)
+        except OSError:
+            shutil.rmtree(target, ignore_errors=True)
+            return False
+        return True
+
     def prune(self) -> None:
         """Remove what the reused folder holds but this build did not make (deleted or renamed items).
 

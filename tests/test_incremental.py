@@ -130,3 +130,20 @@ def test_clean_build_ignores_the_cache(site) -> None:
     assert not (site.root / ".site-builder-cache" / "stale-file").exists()
     shutil.rmtree(site.root / "public")
     assert site.build("--no-search").code == 0 and (site.root / "public/index.html").is_file()
+
+
+def test_a_no_change_build_reuses_the_search_index_and_an_edit_rebuilds_it(site) -> None:
+    from conftest import news
+
+    site.item("a.md", news(title="Quartz robots win a prize"))
+    site.item("b.md", news(title="Glacier study uses vision models", url="https://x.example.com/glacier"))
+    assert site.build().code == 0
+    bundle = site.root / "public" / "pagefind"
+    before = {p.relative_to(bundle): (p.stat().st_ino, p.read_bytes()) for p in bundle.rglob("*") if p.is_file()}
+    assert before and site.build().code == 0
+    after = {p.relative_to(bundle): (p.stat().st_ino, p.read_bytes()) for p in bundle.rglob("*") if p.is_file()}
+    assert after == before  # the same files, not re-indexed (Pagefind would name them differently)
+    site.item("c.md", news(title="Walnut harvest predicted by a new model", url="https://x.example.com/walnut"))
+    assert site.build().code == 0
+    fragments = b"".join(p.read_bytes() for p in (bundle / "fragment").iterdir())
+    assert len(list((bundle / "fragment").iterdir())) == 3, fragments[:200]
