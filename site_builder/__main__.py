@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .parallel import default_workers
 from .build import BuildOptions, build, terminal_progress
 from .config import SiteConfig, load_config
 from .errors import ContentError, SiteBuilderError
@@ -44,6 +45,8 @@ def make_parser() -> argparse.ArgumentParser:
     build_cmd.add_argument("--strict", action="store_true", help="exit 1 when any content file has an error")
     build_cmd.add_argument("--no-search", dest="search", action="store_false", help="skip the search index")
     build_cmd.add_argument("--clean", action="store_true", help="full build: ignore and rewrite the cache (.site-builder-cache/)")
+    build_cmd.add_argument("--jobs", "-j", type=int, default=default_workers(), metavar="N",
+                           help=f"processes for loading and rendering (default: one per core, {default_workers()} here)")
     build_cmd.set_defaults(run=run_build)
 
     serve_cmd = commands.add_parser("serve", help="build, serve on 127.0.0.1, rebuild on every change and reload open pages")
@@ -87,7 +90,8 @@ def find_project_root(start: Path) -> Path:
 
 def run_build(args: argparse.Namespace) -> int:
     project = Project(args)
-    options = BuildOptions(project.content, project.output, project.root, drafts=args.drafts, search=args.search, clean=args.clean)
+    options = BuildOptions(project.content, project.output, project.root, drafts=args.drafts, search=args.search, clean=args.clean,
+                           workers=max(1, args.jobs))
     report = build(project.config, options, terminal_progress())
     print_problems(report.problems, args.verbose)
     if args.verbose:
@@ -115,7 +119,8 @@ def run_check(args: argparse.Namespace) -> int:
     project = Project(args)
     with tempfile.TemporaryDirectory(prefix="site-builder-check-") as folder:
         output = Path(folder) / "public"  # --output is not touched: the check never replaces a site
-        report = build(project.config, BuildOptions(project.content, output, project.root, drafts=args.drafts), terminal_progress())
+        options = BuildOptions(project.content, output, project.root, drafts=args.drafts, workers=default_workers())
+        report = build(project.config, options, terminal_progress())
         print_problems(report.problems, args.verbose)
         checked = check_site(output, project.config)
     for problem in checked.problems:

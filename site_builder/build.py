@@ -19,6 +19,7 @@ from .seo import head_helpers, seo_files
 from .load import load_items
 from .models import Digest, Page
 from .pages import plan_pages
+from .parallel import fork_map
 from .rank import rank, topic_key
 from .render import THEME, Renderer, fingerprint_assets
 from .write import OutputWriter
@@ -33,6 +34,8 @@ class BuildOptions:
     search: bool = True
     #: Ignore and rewrite the cache (.site-builder-cache/): a full build.
     clean: bool = False
+    #: Processes for loading and rendering; the preview server keeps 1 (it runs threads, and forking those is unsafe).
+    workers: int = 1
     #: Content files whose errors stop the build before it writes (the preview server passes the files just edited).
     strict_paths: frozenset[str] = frozenset()
 
@@ -79,7 +82,7 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
     timer = StageTimer()
     cache = cache or BuildCache.open(options.cache_dir, clean=options.clean)
     with timer("load"):
-        items, problems = load_items(options.content_dir, config.language, cache.items_for(config.language))
+        items, problems = load_items(options.content_dir, config.language, cache.items_for(config.language), options.workers)
         stop_on_edited_errors(problems, options.strict_paths)
         items = [item for item in items if options.drafts or not item.draft]
         content_key = cache.content_key(items, config, options.drafts)
@@ -98,7 +101,7 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
                                     content_key, renderer.env)
     with OutputWriter(options.output_dir, cache.trees) as output:
         with timer("render"):
-            render_pages(renderer, pages, output, progress, page_keys)
+            render_pages(renderer, pages, output, progress, page_keys, options.workers)
         with timer("static"):
             for folder in static_dirs:
                 output.copy_tree(folder)
@@ -129,16 +132,30 @@ def index_search(output: OutputWriter) -> None:
     index_site(output.staging)
 
 
-def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, progress: Progress | None, keys: PageKeys) -> None:
-    """Render every page whose inputs changed; the others keep the bytes (and file) they had."""
-    for index, page in enumerate(pages, 1):
+def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, progress: Progress | None, keys: PageKeys,
+                 workers: int = 1) -> None:
+    """Render every page whose inputs changed (in `workers` processes); the others keep their bytes and file."""
+    todo = []
+    for page in pages:
         key = keys.key(page)
         if not output.keep(page.output_path, keys.previous(page, key)):
-            keys.record(page, key, output.write(page.output_path, renderer.render(page, dict(page.context))))
-        if progress and index % 200 == 0:
-            progress("render", index, len(pages))
+            todo.append((page, key))
+
+    def render(batch: list[int]) -> list[tuple[int, str]]:
+        done = []
+        for index in batch:
+            page = todo[index][0]
+            done.append((index, output.place(page.output_path, renderer.render(page, dict(page.context)))))
+            if progress and workers == 1 and len(done) % 200 == 0:
+                progress("render", len(done), len(todo))
+        return done
+
+    for index, sha in fork_map(render, list(range(len(todo))), workers):
+        page, key = todo[index]
+        output.note(page.output_path, sha)
+        keys.record(page, key, sha)
     if progress:
-        progress("render", len(pages), len(pages))
+        progress("render", len(todo), len(todo))
 
 
 def stop_on_edited_errors(problems: list[ContentError], paths: frozenset[str]) -> None:

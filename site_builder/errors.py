@@ -23,12 +23,18 @@ class ConfigError(SiteBuilderError):
         self.key, self.message, self.path = key, message, path
         super().__init__(f"{path}: [tool.site_builder] {key}: {message}")
 
+    def __reduce__(self):
+        return (ConfigError, (self.key, self.message, self.path))
+
 
 class TemplateError(SiteBuilderError):
     def __init__(self, template: str, line: int | None, message: str) -> None:
         self.template, self.line, self.message = template, line, message
         where = f"{template}:{line}" if line else template
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):  # raised in a forked render worker, it must cross back to the parent whole
+        return (TemplateError, (self.template, self.line, self.message))
 
 
 class BuildError(SiteBuilderError):

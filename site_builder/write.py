@@ -110,6 +110,13 @@ class OutputWriter:
 
     def write(self, relative: str, data: str | bytes) -> str:
         """Put `data` at `relative`; returns its sha256.  Bytes already there are not written again."""
+        sha = self.place(relative, data)
+        self.note(relative, sha)
+        return sha
+
+    def place(self, relative: str, data: str | bytes) -> str:
+        """The file-system half of write(): safe in a forked worker, whose bookkeeping is thrown away;
+        the parent then calls note() with the returned sha256."""
         if isinstance(data, str):
             data = data.encode("utf-8")
         sha = hashlib.sha256(data).hexdigest()
@@ -120,9 +127,12 @@ class OutputWriter:
         if self.staged.pop(relative, None) is not None:
             path.unlink(missing_ok=True)  # maybe shared with the live site: never write into it
         path.write_bytes(data)
-        self.files[relative] = self.staged[relative] = sha
         self.written += 1
         return sha
+
+    def note(self, relative: str, sha: str) -> None:
+        """Record that `relative` now holds the bytes `sha` (see place())."""
+        self.files[relative] = self.staged[relative] = sha
 
     def keep(self, relative: str, sha: str | None) -> bool:
         """Make `relative` the file with bytes `sha` without having them: True when the staging or live site has it."""

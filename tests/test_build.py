@@ -129,3 +129,15 @@ def test_every_topic_chip_links_to_its_own_topic_page(site) -> None:
     chips = dict((name, href) for href, name in re.findall(r'<a class="chip[^"]*" href="([^"]+)"[^>]*>([^<]+)</a>', html))
     assert chips == {"Computer Vision": "/topics/computer-vision/", "AI in Healthcare": "/topics/ai-in-healthcare/"}, chips
     assert "Clinic schedules with AI" in result.page("topics/ai-in-healthcare/")
+
+
+def test_parallel_build_writes_the_same_site_as_one_process(site, monkeypatch) -> None:
+    monkeypatch.setattr("site_builder.parallel.MINIMUM", 2)  # fork even for this small site
+    for n in range(30):
+        site.item(f"n{n}.md", news(title=f"Separate story {n} about item {n * 7}", url=f"https://x.example.com/{n}",
+                                    topic=["Robotics", "Chips", "Policy"][n % 3], when=f"2026-11-{10 + n % 9}T10:00:00Z"))
+    one = site.run("build", "--no-search", "--clean", "-j", "1", "--output", str(site.root / "one"))
+    two = site.run("build", "--no-search", "--clean", "-j", "2", "--output", str(site.root / "two"))
+    assert one.code == two.code == 0
+    files = lambda root: {p.relative_to(root): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    assert files(site.root / "one") == files(site.root / "two")

@@ -76,3 +76,13 @@ def test_opaque_fields_and_hostile_markup_never_reach_the_output(site) -> None:
 def test_content_folder_missing_is_a_clear_error(site, tmp_path) -> None:
     result = site.run("build", "--content", str(tmp_path / "nope"))
     assert result.code == 1 and "content folder not found" in result.err
+
+
+def test_template_error_in_a_parallel_render_names_template_and_line(site, monkeypatch) -> None:
+    monkeypatch.setattr("site_builder.parallel.MINIMUM", 2)  # render in forked workers even for a small site
+    for n in range(6):
+        site.item(f"{n}.md", news(title=f"Parallel story {n}", url=f"https://x.example.com/{n}"))
+    site.write("templates/story.html", "{% extends 'base.html' %}\n{% block main %}\n{{ story.no_such_field }}\n{% endblock %}\n")
+    result = site.build("-j", "2")
+    assert result.code == 1
+    assert "templates/story.html:3:" in result.err and "no_such_field" in result.err and "Traceback" not in result.err

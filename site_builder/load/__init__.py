@@ -18,53 +18,67 @@ from ..errors import ContentError
 from ..incremental import ItemCache
 from ..models import Item
 from .frontmatter_reader import read_front_matter
+from .language import warm_language_model
 from .plaintext import read_plain_text
+from ..parallel import fork_map
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | None = None) -> tuple[list[Item], list[ContentError]]:
+def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | None = None,
+               workers: int = 1) -> tuple[list[Item], list[ContentError]]:
     """Every item under `content_dir` (drafts included), sorted by path, and every problem found.
 
     With a cache, a file whose size and mtime did not change is not read again (see incremental.py).
+    Files that must be read are parsed in `workers` processes when there are many.
     """
+    root = content_dir.resolve()
+    files = list(content_files(root))
+    results: dict[str, tuple[Item | None, list[ContentError]]] = {}
+    stats: dict[str, os.stat_result] = {}
+    misses: list[str] = []
+    for relative, problem in files:
+        if problem:
+            results[relative] = (None, [ContentError(relative, 1, problem)])
+            continue
+        if cache is not None:
+            try:
+                stats[relative] = stat = (root / relative).stat()
+            except OSError:
+                pass
+            else:
+                known = cache.lookup(relative, stat, root / relative)
+                if known is not None:
+                    results[relative] = known
+                    continue
+        misses.append(relative)
+
+    if len(misses) > 1 and workers > 1:
+        warm_language_model()  # once here, inherited by every forked worker
+
+    def parse(batch: list[str]) -> list[tuple[str, Item | None, list[ContentError]]]:
+        out = []
+        for relative in batch:
+            problems: list[ContentError] = []
+            out.append((relative, load_file(root, relative, default_lang, problems), problems))
+        return out
+
+    for relative, item, problems in fork_map(parse, misses, workers):
+        results[relative] = (item, problems)
+        if cache is not None and relative in stats:
+            cache.store(relative, stats[relative], item.content_hash if item else "", item, problems)
+
     items: list[Item] = []
     errors: list[ContentError] = []
-    root = content_dir.resolve()
-    seen: set[str] = set()
-    for relative, problem in content_files(root):
-        if problem:
-            errors.append(ContentError(relative, 1, problem))
-            continue
-        seen.add(relative)
-        if cache is None:
-            item = load_file(root, relative, default_lang, errors)
-        else:
-            item = load_cached(root, relative, default_lang, errors, cache)
+    for relative, _ in files:
+        item, problems = results[relative]
+        errors.extend(problems)
         if item is not None:
             items.append(item)
     if cache is not None:
-        cache.forget_except(seen)
+        cache.forget_except({relative for relative, problem in files if not problem})
     return items, errors
-
-
-def load_cached(root: Path, relative: str, default_lang: str, errors: list[ContentError], cache: ItemCache) -> Item | None:
-    path = root / relative
-    try:
-        stat = path.stat()
-    except OSError:
-        return load_file(root, relative, default_lang, errors)
-    known = cache.lookup(relative, stat, path)
-    if known is not None:
-        item, problems = known
-        errors.extend(problems)
-        return item
-    problems: list[ContentError] = []
-    item = load_file(root, relative, default_lang, problems)
-    errors.extend(problems)
-    cache.store(relative, stat, item.content_hash if item else "", item, problems)
-    return item
 
 
 def content_files(root: Path) -> Iterator[tuple[str, str | None]]:

@@ -19,6 +19,11 @@ def _identifier():
     return _load_identifier(norm_probs=True)
 
 
+def warm_language_model() -> None:
+    """Load the model now (before forking workers, so they share it)."""
+    _identifier()
+
+
 def detect_language(text: str, default: str) -> str:
     """The language of `text` as a BCP 47 code, or `default` when the text is too short or unclear."""
     return _detect(text[:SAMPLE], default)

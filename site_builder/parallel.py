@@ -1,0 +1,54 @@
+"""Work spread over the machine's cores with forked processes.
+
+Forking (not spawning) lets workers inherit what the parent already built: the
+parsed items, the digest, the compiled Jinja templates, the language model.
+Only results travel back, pickled.  Builds run by the preview server stay in
+one process (workers=1): forking a process that runs threads is not safe.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from typing import Callable, Sequence, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Below this many tasks the work stays in one process; SITE_BUILDER_PARALLEL_MINIMUM lowers it (tests).
+MINIMUM = int(os.environ.get("SITE_BUILDER_PARALLEL_MINIMUM", "400"))
+
+#: The function the forked workers run: set just before the pool forks, so they inherit it.
+_TASK: Callable | None = None
+
+
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def fork_map(function: Callable[[Sequence[T]], list[R]], items: Sequence[T], workers: int, minimum: int | None = None) -> list[R]:
+    """function(batch) over batches of `items` in `workers` processes; results in the order of `items`.
+
+    Falls back to one process when the work is small (a fork costs more than it saves),
+    when workers is 1, or where fork is not available.
+    """
+    if workers <= 1 or len(items) < (MINIMUM if minimum is None else minimum) or "fork" not in multiprocessing.get_all_start_methods():
+        return function(items)
+    global _TASK
+    _TASK = function
+    size = max(1, -(-len(items) // (workers * 8)))  # several batches per worker, so one slow batch does not idle the rest
+    batches = [items[start : start + size] for start in range(0, len(items), size)]
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_run, batches, chunksize=1)
+    finally:
+        _TASK = None
+    return [result for batch in results for result in batch]
+
+
+def _run(batch: Sequence) -> list:
+    assert _TASK is not None
+    return _TASK(batch)
