@@ -21,6 +21,7 @@ stories list file names relative to `out`.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 from datetime import datetime, timedelta, timezone
@@ -53,7 +54,8 @@ class World:
         size = max(5000, min(60000, n // 2))
         self.words = sorted({self._word(2, 4) for _ in range(size)})
         rng.shuffle(self.words)
-        self.weights = [1.0 / (rank + 10) for rank in range(len(self.words))]
+        # Cumulative weights once: random.choices would otherwise re-add 50 000 weights per call.
+        self.cum_weights = list(itertools.accumulate(1.0 / (rank + 10) for rank in range(len(self.words))))
         self.companies = sorted({self._word(2, 3).capitalize() + rng.choice(["", "", "AI", " Labs", " Systems", "ix"]) for _ in range(max(2000, n // 3))})
         self.people = sorted({f"{self._word(2, 3).capitalize()} {self._word(2, 4).capitalize()}" for _ in range(max(2000, n // 3))})
         self.products = sorted({self._word(2, 3).capitalize() + rng.choice(["", "-2", " Pro", "GPT", " X"]) for _ in range(max(1000, n // 5))})
@@ -63,7 +65,7 @@ class World:
         return "".join(self.rng.choice(SYLLABLES) for _ in range(self.rng.randint(low, high)))
 
     def content_words(self, k: int) -> list[str]:
-        return self.rng.choices(self.words, weights=self.weights, k=k)
+        return self.rng.choices(self.words, cum_weights=self.cum_weights, k=k)
 
 
 class Story:

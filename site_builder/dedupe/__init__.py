@@ -12,6 +12,7 @@ uses.  Its body is the order of the signals, strongest first:
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Iterator, Sequence
 
@@ -23,7 +24,6 @@ from . import shingles, similarity
 from .cache import FeatureCache
 from .cluster import must_links, story_merges
 from .stories import make_story, story_id
-from .urls import canonical_url, item_keys
 
 __all__ = ["dedupe", "cluster", "Clustering", "story_id"]
 
@@ -40,10 +40,22 @@ def dedupe(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = N
     words, anchors and signature by content hash, so a rebuild only computes
     them for new or changed items.
     """
+    # Features are many small acyclic objects: the cyclic garbage collector would rescan them
+    # over and over as they are made (a third of the time on 100k items) and find nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _stories(items, config, cache_dir)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _stories(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None) -> tuple[Story, ...]:
     result = cluster(items, config, cache_dir)
-    has_file = {key for item in items for key in item_keys(item)}
+    has_file = {key for feature in result.features for key in feature.url_keys}
     return tuple(
-        make_story([items[i] for i in members], result.reasons, config, has_file, result.copies)
+        make_story([items[i] for i in members], [result.features[i] for i in members], result.reasons, config, has_file, result.copies)
         for members in result.clusters
     )
 
@@ -51,8 +63,8 @@ def dedupe(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = N
 class Clustering:
     """Clusters (lists of item indexes, in input order) and, per item source, why it joined."""
 
-    def __init__(self, clusters: list[list[int]], reasons: dict[str, str], copies: set[str]) -> None:
-        self.clusters, self.reasons, self.copies = clusters, reasons, copies
+    def __init__(self, clusters: list[list[int]], reasons: dict[str, str], copies: set[str], features: list) -> None:
+        self.clusters, self.reasons, self.copies, self.features = clusters, reasons, copies, features
 
 
 def cluster(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None) -> Clustering:
@@ -64,14 +76,14 @@ def cluster(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = 
     reasons: dict[int, str] = {}
     copies: set[int] = set()
 
-    links = list(_url_links(items))
+    links = list(_url_links(features))
     links += _text_links(features, times, settings.window_days, copies)
     links += _copy_links(signature, sizes, times, settings.window_days, settings.minhash_threshold, copies)
     groups = must_links(count, links, reasons, times, settings.window_days)
 
     vec = similarity.vectors(features, langs)
     pairs, anchor_cos, word_cos = similarity.candidate_scores(vec, times, settings.window_days)
-    related = _related_pairs(items)
+    related = _related_pairs(features)
     pairs, anchor_cos, word_cos = _with_pairs(vec, pairs, anchor_cos, word_cos, related)
     has_anchors, has_words = similarity.channels(vec, pairs, langs)
     scores = similarity.combine(anchor_cos, word_cos, has_anchors, has_words)
@@ -86,14 +98,15 @@ def cluster(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = 
         clusters,
         {items[i].source: reason for i, reason in reasons.items()},
         {items[i].source for i in copies},
+        features,
     )
 
 
-def _url_links(items: Sequence[Item]) -> Iterator[tuple[int, int, str]]:
+def _url_links(features) -> Iterator[tuple[int, int, str]]:
     """Items known by one canonical URL (any of web, original, AMP and CDN-AMP) are one article."""
     first: dict[str, int] = {}
-    for i, item in enumerate(items):
-        for key in item_keys(item):
+    for i, feature in enumerate(features):
+        for key in feature.url_keys:
             j = first.setdefault(key, i)
             if j != i:
                 yield j, i, "canonical-url 1.00"
@@ -104,7 +117,7 @@ def _text_links(features, times, window: float, copies: set[int]) -> list[tuple[
     first: dict[str, int] = {}
     links = []
     for i, feature in enumerate(features):
-        if len(feature.tokens) < 8:
+        if feature.token_count < 8:
             continue
         j = first.setdefault(feature.text_digest, i)
         if j != i and _within(times, i, j, window):
@@ -134,16 +147,16 @@ def _copy_links(signature, sizes, times, window: float, threshold: float, copies
     return links
 
 
-def _related_pairs(items: Sequence[Item]) -> set[tuple[int, int]]:
+def _related_pairs(features) -> set[tuple[int, int]]:
     """Pairs (i < j) where one item lists the other among its `related:` entries."""
     owner: dict[str, int] = {}
-    for i, item in enumerate(items):
-        for key in item_keys(item):
+    for i, feature in enumerate(features):
+        for key in feature.url_keys:
             owner.setdefault(key, i)
     pairs = set()
-    for i, item in enumerate(items):
-        for entry in item.related:
-            j = owner.get(canonical_url(entry.url)) if entry.url else None
+    for i, feature in enumerate(features):
+        for key in feature.related_keys:
+            j = owner.get(key) if key else None
             if j is not None and j != i:
                 pairs.add((min(i, j), max(i, j)))
     return pairs

@@ -9,6 +9,7 @@ collection and are always recomputed (they are vector operations).
 
 from __future__ import annotations
 
+import dataclasses
 import pickle
 import sqlite3
 from pathlib import Path
@@ -21,8 +22,15 @@ from . import shingles
 from .features import Features, extract
 
 #: Bump when features.py or shingles.py change what they compute: old entries are then ignored.
-VERSION = 1
+VERSION = 3
 FILE_NAME = "dedupe.sqlite"
+
+
+_FIELDS = tuple(field.name for field in dataclasses.fields(Features))
+
+
+def _as_tuple(feature: Features) -> tuple:
+    return tuple(getattr(feature, name) for name in _FIELDS)
 
 
 class FeatureCache:
@@ -48,7 +56,8 @@ class FeatureCache:
             if entry is None:
                 missing.append(i)
                 continue
-            found[i], row, sizes[i] = entry
+            values, row, sizes[i] = entry
+            found[i] = Features(*values)
             signature[i] = np.frombuffer(row, dtype=np.uint32)
         if missing:
             fresh = [extract(items[i]) for i in missing]
@@ -56,11 +65,15 @@ class FeatureCache:
             signature[missing] = shingles.signatures(token_lists)
             sizes[missing] = [max(len(t) - shingles.SHINGLE + 1, 1 if t else 0) for t in token_lists]
             for i, feature in zip(missing, fresh):
-                found[i] = feature
-            self._store({
-                items[i].content_hash: (found[i], signature[i].tobytes(), int(sizes[i]))
-                for i in missing if items[i].content_hash
-            })
+                # The words were only needed for the signature: keeping them would double the cache.
+                found[i] = dataclasses.replace(feature, tokens=())
+            if self.path is not None:
+                # Plain tuples, not dataclasses: unpickling a slotted dataclass costs a fields() call
+                # each, and dataclasses.astuple deep-copies; a shallow tuple of the fields is enough.
+                self._store({
+                    items[i].content_hash: (_as_tuple(found[i]), signature[i].tobytes(), int(sizes[i]))
+                    for i in missing if items[i].content_hash
+                })
         return found, signature, sizes  # type: ignore[return-value]
 
     def _connect(self) -> sqlite3.Connection | None:

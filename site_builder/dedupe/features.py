@@ -17,6 +17,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from ..models import Item
+from .urls import canonical_url, item_keys
 
 #: Words kept for the text of an item: the title, the excerpt and the start of the body.
 #: Syndicated copies and rewrites agree most in their first paragraphs; capping the
@@ -47,8 +48,10 @@ _SPACES = re.compile(r"\s+")
 class Features:
     """Per-item inputs of every signal; plain data so that it pickles into the cache."""
 
-    #: Lower-cased words of the head (title, excerpt, start of body), in order: shingle input.
+    #: Lower-cased words of the head (title, excerpt, start of body), in order: shingle input
+    #: (emptied once the signature is made, see cache.py; `token_count` keeps their number).
     tokens: tuple[str, ...]
+    token_count: int
     #: Distinct content words of the head, for similarity inside one language.
     words: frozenset[str]
     #: Distinct words of the title alone: a headline says what the story is.
@@ -61,6 +64,10 @@ class Features:
     title_anchors: frozenset[str]
     #: Words this item writes in lower case: no collection-wide name is ever written so.
     lower: frozenset[str]
+    #: Canonical URLs the item is known by (web, original, AMP, CDN-AMP), and per `related:`
+    #: entry its canonical URL ("" without one): URL work is cached with the rest.
+    url_keys: tuple[str, ...]
+    related_keys: tuple[str, ...]
     #: Digest of the whole normalised text: identical texts are one story whatever their URL.
     text_digest: str
 
@@ -81,12 +88,15 @@ def extract(item: Item) -> Features:
     whole = " ".join(item_text(item).lower().split())
     return Features(
         tokens=tuple(tokens),
+        token_count=len(tokens),
         words=frozenset(t for t in set(tokens) if len(t) > 2 and not t.isdigit()),
         title_words=frozenset(t for t in set(_WORD.findall(item.title.lower())) if len(t) > 2 and not t.isdigit()),
         anchors=frozenset(anchors),
         openers=frozenset(_openers(prose) - anchors),
         title_anchors=frozenset(anchors & title_terms),
         lower=frozenset(w for w in set(_WORD.findall(anchor_head)) if len(w) > 2 and w.islower()),
+        url_keys=item_keys(item),
+        related_keys=tuple(canonical_url(entry.url) if entry.url else "" for entry in item.related),
         text_digest=hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest(),
     )
 

@@ -21,8 +21,12 @@ from .features import Features
 #: Rarity prior: weights are computed as if this many more items shared none of the features,
 #: so that a folder of five items weighs a name like a collection of a thousand would.
 PRIOR_ITEMS = 50
-#: Features in more items than this (and than 1% of the items) name no particular story.
+#: Features in more than 2% of the items (at least MIN_COMMON_DF, at most MAX_COMMON_DF items) name
+#: no particular story (the words of the trade); they are left out.  The upper bound keeps the
+#: candidate pairs, which grow with the square of a feature's items, near-linear in the collection.
 MIN_COMMON_DF = 40
+MAX_COMMON_DF = 200
+COMMON_SHARE = 50
 #: Share of the anchor similarity in the score of two items of one language; the rest is words.
 ANCHOR_SHARE = 0.5
 #: A pair of items in two languages has only anchors to go by; their score is discounted so
@@ -40,7 +44,6 @@ class Vectors:
     is_anchor: np.ndarray     # per feature id: anchor (True) or word
     anchor_norm: np.ndarray   # per item: norm of its anchor part before normalising (0: no anchors)
     word_norm: np.ndarray
-    names: list[str]          # per feature id, for explanations
 
     def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
         return self.indices[self.indptr[i] : self.indptr[i + 1]], self.weights[self.indptr[i] : self.indptr[i + 1]]
@@ -48,32 +51,39 @@ class Vectors:
 
 def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
     """Idf-weighted, per-kind unit vectors over the features rare enough to name a story."""
-    ids: dict[str, int] = {}
-    rows: list[list[int]] = []
-    # A word opening a sentence is a name when some item uses it as a name mid-sentence
-    # and no item writes it in lower case ("Facebook said", not "Importantly, ...").
+    # Features are keyed by Python's (per-process, cached per string) hash, salted by kind and
+    # language, then numbered by np.unique: no per-feature string building on 100k items.
     lower: set[str] = set()
+    named: set[str] = set()
     for feature in features:
         lower |= feature.lower
-    named = {a for feature in features for a in feature.anchors} - lower
+        named |= feature.anchors
+    # A word opening a sentence is a name when some item uses it as a name mid-sentence
+    # and no item writes it in lower case ("Facebook said", not "Importantly, ...").
+    named -= lower
+    salts: dict[str, tuple[int, int]] = {}
+    rows: list[list[int]] = []
+    kinds: list[int] = []
     for feature, lang in zip(features, langs):
-        row = [ids.setdefault("a " + a, len(ids)) for a in feature.anchors]
-        row += [ids.setdefault("a " + a, len(ids)) for a in feature.openers if a in named]
-        row += [ids.setdefault(f"w {lang} {w}", len(ids)) for w in feature.words]
-        row += [ids.setdefault(f"t {lang} {w}", len(ids)) for w in feature.title_words]
+        word_salt, title_salt = salts.setdefault(lang, (hash(("w", lang)), hash(("t", lang))))
+        anchors = [hash(a) for a in feature.anchors]
+        anchors += [hash(a) for a in feature.openers if a in named]
+        row = anchors + [hash(w) ^ word_salt for w in feature.words] + [hash(w) ^ title_salt for w in feature.title_words]
         rows.append(row)
+        kinds.append(len(anchors))
     count = len(rows)
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=count)
-    indices = np.fromiter((f for r in rows for f in r), dtype=np.int64, count=int(lengths.sum()))
-    indptr = np.r_[0, np.cumsum(lengths)]
-    names = list(ids)
-    is_anchor = np.fromiter((n[0] == "a" for n in names), dtype=bool, count=len(names))
-    df = np.bincount(indices, minlength=len(names))
-    idf = np.log((count + PRIOR_ITEMS) / (df + 1.0))
-    common = df > max(MIN_COMMON_DF, count // 100)
-    weight = np.where(common[indices], 0.0, idf[indices])
+    keys = np.fromiter((f for r in rows for f in r), dtype=np.int64, count=int(lengths.sum()))
     owner = np.repeat(np.arange(count), lengths)
-    anchor_entry = is_anchor[indices]
+    position = np.arange(keys.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    anchor_entry = position < np.repeat(np.asarray(kinds, dtype=np.int64), lengths)
+    unique_keys, indices = np.unique(keys, return_inverse=True)
+    is_anchor = np.zeros(unique_keys.size, dtype=bool)
+    is_anchor[indices[anchor_entry]] = True
+    df = np.bincount(indices, minlength=unique_keys.size)
+    idf = np.log((count + PRIOR_ITEMS) / (df + 1.0))
+    common = df > min(MAX_COMMON_DF, max(MIN_COMMON_DF, count // COMMON_SHARE))
+    weight = np.where(common[indices], 0.0, idf[indices])
     anchor_norm = np.sqrt(np.bincount(owner, weights=np.where(anchor_entry, weight**2, 0.0), minlength=count))
     word_norm = np.sqrt(np.bincount(owner, weights=np.where(anchor_entry, 0.0, weight**2), minlength=count))
     norm = np.where(anchor_entry, anchor_norm[owner], word_norm[owner])
@@ -87,7 +97,6 @@ def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
         is_anchor=is_anchor,
         anchor_norm=anchor_norm,
         word_norm=word_norm,
-        names=names,
     )
 
 

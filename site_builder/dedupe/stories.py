@@ -7,7 +7,8 @@ from typing import Mapping, Sequence
 
 from ..config import SiteConfig
 from ..models import Coverage, Item, Related, Story
-from .urls import canonical_url, item_key, item_keys
+from .features import Features
+from .urls import canonical_url, item_key
 
 
 def is_copy(item: Item, copies: set[str]) -> bool:
@@ -31,12 +32,19 @@ def lead_order(item: Item, copies: set[str], config: SiteConfig) -> tuple:
 
 
 def make_story(
-    members: Sequence[Item], reasons: Mapping[str, str], config: SiteConfig, has_file: set[str], copies: set[str]
+    members: Sequence[Item],
+    features: Sequence[Features],
+    reasons: Mapping[str, str],
+    config: SiteConfig,
+    has_file: set[str],
+    copies: set[str],
 ) -> Story:
     """One Story.  `has_file` holds the canonical URLs of every loaded item: a related entry with a
     file of its own is a story (or coverage) of its own, not a line of this story's coverage.
     `copies` holds the sources of items found to be later copies of another item's text."""
-    ordered = sorted(members, key=lambda item: lead_order(item, copies, config))
+    order = sorted(range(len(members)), key=lambda k: lead_order(members[k], copies, config))
+    ordered = [members[k] for k in order]
+    keys = [features[k] for k in order]
     lead = ordered[0]
     coverage = [
         Coverage(
@@ -51,12 +59,12 @@ def make_story(
         )
         for item in ordered[1:]
     ]
-    own_urls = {key for item in ordered for key in item_keys(item)}
+    own_urls = {key for feature in keys for key in feature.url_keys}
     related: list[Related] = []
     seen_related: set[str] = set()
-    for item in ordered:
-        for entry in item.related:
-            key = canonical_url(entry.url) if entry.url else "title:" + entry.title.casefold()
+    for item, feature in zip(ordered, keys):
+        for entry, url_key in zip(item.related, feature.related_keys):
+            key = url_key or "title:" + entry.title.casefold()
             if key in own_urls or key in seen_related:
                 continue
             seen_related.add(key)
@@ -70,7 +78,7 @@ def make_story(
     heats = [i.heat for i in ordered if i.heat is not None]
     dates = [i.published_at for i in ordered if i.published_at is not None]
     return Story(
-        id=story_id(lead),
+        id=story_id(lead, keys[0].url_keys),
         lead=lead,
         items=tuple(ordered),
         coverage=tuple(coverage),
@@ -96,6 +104,7 @@ def _related_coverage(entry: Related, named_by: Item) -> Coverage:
     )
 
 
-def story_id(lead: Item) -> str:
+def story_id(lead: Item, url_keys: Sequence[str] | None = None) -> str:
     """Stable across builds: a hash of the lead's canonical URL (or of its file, without URL)."""
-    return hashlib.sha1(item_key(lead).encode("utf-8")).hexdigest()[:12]
+    key = url_keys[0] if url_keys else (item_key(lead) if url_keys is None else "file:" + lead.source)
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]

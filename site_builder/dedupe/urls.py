@@ -38,7 +38,7 @@ _ARTICLE_ID_HOSTS = ("usatoday.com",)
 _TRAILING_ID = re.compile(r"/(\d{6,})/?$")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=1 << 20)
 def canonical_url(url: str) -> str:
     """A normalised form of `url`: AMP wrappers unwrapped, tracking, fragment, port and `www.` dropped."""
     url = url.strip()
@@ -59,7 +59,7 @@ def canonical_url(url: str) -> str:
     segments = _article_segments(path, host, was_amp_host)
     if query:
         query = _clean_query(query)
-    if any(ord(ch) > 127 or ch == "%" for ch in path) or query:
+    if query or "%" in path or not path.isascii():
         # w3lib settles percent-encoding (%7e vs ~, ü vs %C3%BC) and query order.
         return canonicalize_url("https://" + host + "/" + "/".join(segments) + ("?" + query if query else ""))
     return "https://" + host + "/" + "/".join(segments)
@@ -78,7 +78,11 @@ def _article_segments(path: str, host: str, was_amp_host: bool) -> list[str]:
     kept: list[str] = []
     for segment in segments:
         lowered = segment.lower()
-        if lowered in _AMP_SEGMENTS:
+        if lowered in _AMP_SEGMENTS or segment == ".":
+            continue
+        if segment == "..":
+            if kept:
+                kept.pop()
             continue
         if lowered.startswith("amp-") and lowered[4:5].isdigit() and kept:
             # livemint: /slug/amp-11577018518743.html is /slug-11577018518743.html
