@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from .features import Features
+from .shingles import Vocabulary
 
 #: Rarity prior: weights are computed as if this many more items shared none of the features,
 #: so that a folder of five items weighs a name like a collection of a thousand would.
@@ -51,8 +52,10 @@ class Vectors:
 
 def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
     """Idf-weighted, per-kind unit vectors over the features rare enough to name a story."""
-    # Features are keyed by Python's (per-process, cached per string) hash, salted by kind and
-    # language, then numbered by np.unique: no per-feature string building on 100k items.
+    # Features are keyed by a stable 64-bit hash (blake2b, computed once per distinct string), salted
+    # by kind and language, then numbered by np.unique.  Not Python's hash(): it changes with every
+    # process, and with it the order of the float sums, so a score at the threshold would flip
+    # between two builds of the same content.
     lower: set[str] = set()
     named: set[str] = set()
     for feature in features:
@@ -62,18 +65,18 @@ def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
     # and no item writes it in lower case ("Facebook said", not "Importantly, ...").
     named -= lower
     salts: dict[str, tuple[int, int]] = {}
+    stable = Vocabulary()
     rows: list[list[int]] = []
     kinds: list[int] = []
     for feature, lang in zip(features, langs):
-        word_salt, title_salt = salts.setdefault(lang, (hash(("w", lang)), hash(("t", lang))))
-        anchors = [hash(a) for a in feature.anchors]
-        anchors += [hash(a) for a in feature.openers if a in named]
-        row = anchors + [hash(w) ^ word_salt for w in feature.words] + [hash(w) ^ title_salt for w in feature.title_words]
+        word_salt, title_salt = salts.setdefault(lang, (stable["w\x00" + lang], stable["t\x00" + lang]))
+        anchors = sorted([stable[a] for a in feature.anchors] + [stable[a] for a in feature.openers if a in named])
+        row = anchors + sorted([stable[w] ^ word_salt for w in feature.words] + [stable[w] ^ title_salt for w in feature.title_words])
         rows.append(row)
         kinds.append(len(anchors))
     count = len(rows)
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=count)
-    keys = np.fromiter((f for r in rows for f in r), dtype=np.int64, count=int(lengths.sum()))
+    keys = np.fromiter((f for r in rows for f in r), dtype=np.uint64, count=int(lengths.sum()))
     owner = np.repeat(np.arange(count), lengths)
     position = np.arange(keys.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
     anchor_entry = position < np.repeat(np.asarray(kinds, dtype=np.int64), lengths)
