@@ -87,6 +87,15 @@ class PreviewServer(ThreadingHTTPServer):
         self.hub = hub
         super().__init__(address, PreviewHandler)
 
+    def handle_error(self, request, client_address) -> None:
+        # A browser that closes a tab or cancels a request mid-response is normal, not an error
+        # to print as a traceback; anything else still is.
+        import sys
+
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
+            return
+        super().handle_error(request, client_address)
+
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
