@@ -64,7 +64,8 @@ def site_builder(corpus_dir: Path, project: Path, output: Path, search: bool = F
 
 
 def edit_one_item(corpus_dir: Path) -> tuple[Path, str]:
-    path = sorted(corpus_dir.rglob("*.md"))[len(list(corpus_dir.rglob("*.md"))) // 2]
+    items = sorted(corpus_dir.rglob("*.md"))
+    path = items[len(items) // 2]
     original = path.read_text(encoding="utf-8")
     path.write_text(original.replace("excerpt: ", "excerpt: Updated. ", 1), encoding="utf-8")
     return path, original

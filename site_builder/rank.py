@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 from .config import SiteConfig
 from .errors import ContentError
@@ -89,19 +89,26 @@ def _days(ranked: Sequence[Story], config: SiteConfig) -> tuple[Day, ...]:
     return tuple(Day(day, tuple(groups[day])) for day in sorted(groups, reverse=True))
 
 
-def _topics(ranked: Sequence[Story]) -> tuple[Topic, ...]:
-    # Topics that differ only in case or punctuation are one topic, shown in their commonest spelling.
+def _group(ranked: Sequence[Story], labels: Callable[[Story], Iterable[tuple[str, str]]]) -> tuple[dict, dict]:
+    """Stories grouped by key (each story once per key, in rank order), and each key's commonest spelling.
+
+    `labels(story)` yields (key, spelling) pairs: a topic name and its key, an outlet name and its domain.
+    """
     members: dict[str, list[Story]] = defaultdict(list)
     spellings: dict[str, Counter] = defaultdict(Counter)
     for story in ranked:
         seen: set[str] = set()
-        for name in story.topics:
-            key = topic_key(name)
-            spellings[key][name] += 1
+        for key, spelling in labels(story):
+            spellings[key][spelling] += 1
             if key not in seen:
                 seen.add(key)
                 members[key].append(story)
-    names = {key: spellings[key].most_common(1)[0][0] for key in members}
+    return members, {key: spellings[key].most_common(1)[0][0] for key in members}
+
+
+def _topics(ranked: Sequence[Story]) -> tuple[Topic, ...]:
+    # Topics that differ only in case or punctuation are one topic, shown in their commonest spelling.
+    members, names = _group(ranked, lambda story: ((topic_key(name), name) for name in story.topics))
     ordered = sorted(members, key=lambda key: (names[key].casefold(), key))
     slugs = unique_slugs([(key, slugify(names[key])) for key in ordered])
     return tuple(Topic(names[key], slugs[key], tuple(members[key])) for key in ordered)
@@ -113,23 +120,17 @@ def topic_key(name: str) -> str:
 
 
 def _sources(ranked: Sequence[Story]) -> tuple[Source, ...]:
-    members: dict[str, list[Story]] = defaultdict(list)
-    names: dict[str, Counter] = defaultdict(Counter)
-    for story in ranked:
-        seen: set[str] = set()
+    def outlets(story: Story) -> Iterator[tuple[str, str]]:
         for item in story.items:
-            if item.provider is None:
-                continue
-            key = item.provider.domain or slugify(item.provider.name)
-            if not key:
-                continue
-            names[key][item.provider.name] += 1
-            if key not in seen:
-                seen.add(key)
-                members[key].append(story)
-    ordered = sorted(members, key=lambda key: (names[key].most_common(1)[0][0].casefold(), key))
+            if item.provider is not None:
+                key = item.provider.domain or slugify(item.provider.name)
+                if key:
+                    yield key, item.provider.name
+
+    members, names = _group(ranked, outlets)
+    ordered = sorted(members, key=lambda key: (names[key].casefold(), key))
     slugs = unique_slugs([(key, _domain_slug(key)) for key in ordered])
-    return tuple(Source(names[key].most_common(1)[0][0], key, slugs[key], tuple(members[key])) for key in ordered)
+    return tuple(Source(names[key], key, slugs[key], tuple(members[key])) for key in ordered)
 
 
 def _domain_slug(domain: str) -> str:
