@@ -136,9 +136,9 @@ def run_dedupe(args: argparse.Namespace) -> int:
     from .load import load_items
 
     project = Project(args)
-    items, problems = load_items(project.content, project.config.language)
+    items, problems = load_items(project.content, project.config.language, workers=default_workers())
     print_problems(problems, args.verbose)
-    return run(items, project.content, project.config, args.explain, args.format, sys.stdout)
+    return run(items, project.content, project.config, args.explain, args.format, sys.stdout, workers=default_workers())
 
 
 def print_problems(problems: tuple[ContentError, ...] | list[ContentError], verbose: bool) -> None:

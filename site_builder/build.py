@@ -87,7 +87,7 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
         items = [item for item in items if options.drafts or not item.draft]
         content_key = cache.content_key(items, config, options.drafts)
     with timer("dedupe"):
-        stories = cache.memo(content_key, "stories", lambda: dedupe(items, config, cache.folder))
+        stories = cache.memo(content_key, "stories", lambda: dedupe(items, config, cache.folder, options.workers))
     with timer("rank"):
         digest, ranked_problems = cache.memo(content_key, "digest", lambda: rank_collecting(stories, items, config))
         problems += ranked_problems  # slug collisions are reported as warnings

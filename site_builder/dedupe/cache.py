@@ -18,6 +18,7 @@ from typing import Sequence
 import numpy as np
 
 from ..models import Item
+from ..parallel import fork_map
 from . import shingles
 from .features import Features, extract
 
@@ -27,6 +28,24 @@ FILE_NAME = "dedupe.sqlite"
 
 
 _FIELDS = tuple(field.name for field in dataclasses.fields(Features))
+
+#: Below this many new items the features are computed in this process (a fork costs more).
+PARALLEL_MINIMUM = 2000
+
+_ITEMS: Sequence[Item] | None = None
+
+
+def _extract_batch(batch: Sequence[int]) -> list[tuple[Features, np.ndarray, int]]:
+    """Features, signature row and shingle count of the items at the batch's indexes."""
+    assert _ITEMS is not None
+    fresh = [extract(_ITEMS[index]) for index in batch]
+    token_lists = [f.tokens for f in fresh]
+    rows = shingles.signatures(token_lists)
+    # The words were only needed for the signature: keeping them would double the cache.
+    return [
+        (dataclasses.replace(feature, tokens=()), rows[k], max(len(tokens) - shingles.SHINGLE + 1, 1 if tokens else 0))
+        for k, (feature, tokens) in enumerate(zip(fresh, token_lists))
+    ]
 
 
 def _as_tuple(feature: Features) -> tuple:
@@ -43,8 +62,12 @@ class FeatureCache:
     def open(cls, cache_dir: Path | None) -> "FeatureCache":
         return cls(Path(cache_dir) / FILE_NAME if cache_dir is not None else None)
 
-    def features(self, items: Sequence[Item]) -> tuple[list[Features], np.ndarray, np.ndarray]:
-        """Per item: its Features, its MinHash signature row and its number of shingles."""
+    def features(self, items: Sequence[Item], workers: int = 1) -> tuple[list[Features], np.ndarray, np.ndarray]:
+        """Per item: its Features, its MinHash signature row and its number of shingles.
+
+        Items the cache does not know are read in `workers` processes: the regular
+        expressions behind the anchors are most of a cold deduplication.
+        """
         count = len(items)
         found: list[Features | None] = [None] * count
         signature = np.empty((count, shingles.PERMUTATIONS), dtype=np.uint32)
@@ -60,13 +83,16 @@ class FeatureCache:
             found[i] = Features(*values)
             signature[i] = np.frombuffer(row, dtype=np.uint32)
         if missing:
-            fresh = [extract(items[i]) for i in missing]
-            token_lists = [f.tokens for f in fresh]
-            signature[missing] = shingles.signatures(token_lists)
-            sizes[missing] = [max(len(t) - shingles.SHINGLE + 1, 1 if t else 0) for t in token_lists]
-            for i, feature in zip(missing, fresh):
-                # The words were only needed for the signature: keeping them would double the cache.
-                found[i] = dataclasses.replace(feature, tokens=())
+            global _ITEMS
+            _ITEMS = items  # forked workers inherit the items: only indexes go out, only features come back
+            try:
+                batches = fork_map(_extract_batch, missing, workers, minimum=PARALLEL_MINIMUM)
+            finally:
+                _ITEMS = None
+            for i, (feature, row, size) in zip(missing, batches):
+                found[i] = feature
+                signature[i] = row
+                sizes[i] = size
             if self.path is not None:
                 # Plain tuples, not dataclasses: unpickling a slotted dataclass costs a fields() call
                 # each, and dataclasses.astuple deep-copies; a shallow tuple of the fields is enough.

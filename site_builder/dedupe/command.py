@@ -27,12 +27,13 @@ def run(
     fmt: str,
     out: TextIO,
     cache_dir: Path | None = None,
+    workers: int = 1,
 ) -> int:
     """Print the stories of `items` (all loaded items, drafts included); 0 on success, 2 on a bad format."""
     if fmt not in ("json", "text"):
         print(f"unknown format {fmt!r} (expected json or text)", file=out)
         return 2
-    stories = dedupe(items, config, cache_dir=cache_dir)
+    stories = dedupe(items, config, cache_dir=cache_dir, workers=workers)
     if fmt == "json":
         json.dump({"stories": story_rows(stories, unloaded_files(items, content_dir))}, out, ensure_ascii=False, indent=1)
         out.write("\n")
