@@ -18,7 +18,7 @@ from ..errors import ContentError
 from ..incremental import ItemCache
 from ..models import Item
 from .frontmatter_reader import read_front_matter
-from .language import warm_language_model
+from .language import Detect, Languages, warm_language_model
 from .plaintext import read_plain_text
 from ..parallel import fork_map
 
@@ -58,11 +58,16 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
         warm_language_model()  # once here, inherited by every forked worker
 
     def parse(batch: list[str]) -> list[tuple[str, Item | None, list[ContentError]]]:
-        out = []
+        # Languages are detected for the whole batch at once, after every file of it is read.
+        languages = Languages()
+        read = []
         for relative in batch:
             problems: list[ContentError] = []
-            out.append((relative, load_file(root, relative, default_lang, problems), problems))
-        return out
+            read.append((relative, read_file(root, relative, default_lang, problems, languages.detect), problems))
+        return [
+            (relative, Item(source=relative, content_hash=found[1], **languages.settle(found[0])) if found else None, problems)
+            for relative, found, problems in read
+        ]
 
     for relative, item, problems in fork_map(parse, misses, workers):
         results[relative] = (item, problems)
@@ -127,7 +132,9 @@ def is_ignored(name: str) -> bool:
     )
 
 
-def load_file(root: Path, relative: str, default_lang: str, errors: list[ContentError]) -> Item | None:
+def read_file(root: Path, relative: str, default_lang: str, errors: list[ContentError],
+              detect: Detect) -> tuple[dict, str] | None:
+    """The fields of one file and the sha256 of its bytes; None when it cannot be read."""
     path = root / relative
     try:
         size = path.stat().st_size
@@ -142,12 +149,12 @@ def load_file(root: Path, relative: str, default_lang: str, errors: list[Content
     if text is None:
         return None
     if text.startswith("---"):
-        fields = read_front_matter(relative, text, default_lang, errors)
+        fields = read_front_matter(relative, text, default_lang, errors, detect)
     else:
-        fields = read_plain_text(relative, text, default_lang, errors)
+        fields = read_plain_text(relative, text, default_lang, errors, detect)
     if fields is None:
         return None
-    return Item(source=relative, content_hash=hashlib.sha256(data).hexdigest(), **fields)
+    return fields, hashlib.sha256(data).hexdigest()
 
 
 def decode(relative: str, data: bytes, errors: list[ContentError]) -> str | None:

@@ -9,7 +9,7 @@ import yaml
 
 from ..errors import ContentError
 from .fields import FieldReader
-from .language import detect_language, is_language_tag
+from .language import Detect, detect_language, is_language_tag
 
 #: The content contract; anything else is kept on the item but never rendered.
 CONTRACT = {
@@ -101,8 +101,12 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
     return front, body, text.count("\n", 0, closing.end()) + 2
 
 
-def read_front_matter(path: str, text: str, default_lang: str, errors: list[ContentError]) -> dict[str, Any] | None:
-    """The fields of one front-matter file, typed; None when the file cannot be read at all."""
+def read_front_matter(path: str, text: str, default_lang: str, errors: list[ContentError],
+                      detect: Detect = detect_language) -> dict[str, Any] | None:
+    """The fields of one front-matter file, typed; None when the file cannot be read at all.
+
+    Languages the file does not give come from `detect` (the loader defers them to its batch).
+    """
     parts = split_front_matter(text)
     if parts is None:
         errors.append(ContentError(path, 1, "front-matter starts with '---' but is never closed by another '---'"))
@@ -145,7 +149,7 @@ def read_front_matter(path: str, text: str, default_lang: str, errors: list[Cont
     if lang_value and not is_language_tag(lang_value):
         fields.error("lang", f"not a BCP 47 language tag: {lang_value!r}")
         lang_value = None
-    lang = lang_value or detect_language(f"{title}\n{excerpt}\n{body[:800]}", default_lang)
+    lang = lang_value or detect(f"{title}\n{excerpt}\n{body[:800]}", default_lang)
     date_key = "publishedDateTime" if "publishedDateTime" in data else "date"
     published = fields.boolean("published", data.get("published"))
     draft = fields.boolean("draft", data.get("draft"))
@@ -165,7 +169,7 @@ def read_front_matter(path: str, text: str, default_lang: str, errors: list[Cont
         "topics": topics,
         "category": category,
         "images": fields.images("images", data.get("images")),
-        "related": fields.related("related", data.get("related"), lambda t: detect_language(t, default_lang)),
+        "related": fields.related("related", data.get("related"), lambda t: detect(t, default_lang)),
         "heat": fields.number("heat", data.get("heat"), -1, 100),
         "quality": fields.number("quality", data.get("quality"), 0, 100),
         "draft": published is False or draft is True,

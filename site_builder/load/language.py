@@ -1,14 +1,37 @@
-"""Language detection for items that do not say their language (py3langid ships its model)."""
+"""Language detection for items that do not say their language (py3langid ships its model).
+
+py3langid walks a byte automaton in pure Python, one text at a time: about
+0.4 ms per item, half of all loading.  `Languages` collects the samples of a
+batch of files instead and walks the automaton over all of them at once with
+numpy, one step per byte position; the scores are py3langid's own (naive
+Bayes over the same model, normalised the same way).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import unicodedata
 from functools import lru_cache
+from typing import Any, Callable, Sequence
+
+import numpy as np
 
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-_LETTER = re.compile(r"[^\W\d_]")
+_LETTER = r"[^\W\d_]"
 #: Characters looked at: langid's cost grows with the text, its accuracy stops growing long before.
 SAMPLE = 320
+#: Fewer letters than this say nothing about a language: the site's default is used.
+MIN_LETTERS = 12
+# At least MIN_LETTERS letters, found without listing them all (letters and non-letters are disjoint: linear).
+_ENOUGH_LETTERS = re.compile(rf"(?:[\W\d_]*{_LETTER}){{{MIN_LETTERS}}}")
+#: Below this probability the guess is not trusted: the site's default is used.
+MIN_PROBABILITY = 0.6
+#: Texts walked through the automaton together: small blocks keep the score rows in the CPU cache.
+BLOCK = 64
+
+#: The type of the `detect` argument readers take: (text, default language) -> language.
+Detect = Callable[[str, str], str]
 
 
 @lru_cache(maxsize=1)
@@ -19,9 +42,20 @@ def _identifier():
     return _load_identifier(norm_probs=True)
 
 
+@lru_cache(maxsize=1)
+def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str], list[tuple[int, int]]]:
+    """py3langid's model as numpy arrays: next move, row bases, output feature per state, P(t|c), P(c)."""
+    ident = _identifier()
+    nextmove = np.frombuffer(ident.tk_nextmove, dtype=np.uint32).astype(np.int64)
+    rowbase = np.asarray(ident._rowbase, dtype=np.int64)
+    output = np.asarray(ident.tk_output, dtype=np.int64)
+    return (nextmove, rowbase, output, np.asarray(ident.nb_ptc, dtype=np.float32), np.asarray(ident.nb_pc, dtype=np.float32),
+            list(ident.nb_classes), list(ident._alias_pairs))
+
+
 def warm_language_model() -> None:
     """Load the model now (before forking workers, so they share it)."""
-    _identifier()
+    _tables()
 
 
 def detect_language(text: str, default: str) -> str:
@@ -32,10 +66,119 @@ def detect_language(text: str, default: str) -> str:
 @lru_cache(maxsize=65_536)
 def _detect(sample: str, default: str) -> str:
     # Cached: related entries repeat across items, and syndicated copies repeat whole texts.
-    if len(_LETTER.findall(sample)) < 12:
-        return default
-    lang, probability = _identifier().classify(sample)
-    return lang if probability >= 0.6 else default
+    return classify([sample], [default])[0]
+
+
+def classify(samples: Sequence[str], defaults: Sequence[str]) -> list[str]:
+    """The language of each sample, or its default when the sample is too short or unclear."""
+    result = list(defaults)
+    encoded: list[bytes] = []
+    positions: list[int] = []
+    for index, sample in enumerate(samples):
+        if _ENOUGH_LETTERS.match(sample):
+            encoded.append(_encode(sample))
+            positions.append(index)
+    if not encoded:
+        return result
+    # Texts of similar length walk together: padding costs steps.
+    order = sorted(range(len(encoded)), key=lambda k: len(encoded[k]))
+    labels = _tables()[5]
+    for start in range(0, len(order), BLOCK):
+        block = order[start : start + BLOCK]
+        best, probability = _classify_block([encoded[k] for k in block])
+        for k, label, p in zip(block, best.tolist(), probability.tolist()):
+            if p >= MIN_PROBABILITY:
+                result[positions[k]] = labels[label]
+    return result
+
+
+def _encode(text: str) -> bytes:
+    """As py3langid encodes a str: all-capitals lowered, NFC, UTF-8."""
+    if text.isupper():
+        text = text.lower()
+    return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
+
+
+def _classify_block(texts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Best class and its probability for each text (all non-empty)."""
+    nextmove, rowbase, output, ptc, pc, labels, aliases = _tables()
+    count = len(texts)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=count)
+    width = int(lengths.max())
+    data = np.zeros((count, width), dtype=np.int64)
+    for row, text in enumerate(texts):
+        data[row, : len(text)] = np.frombuffer(text, dtype=np.uint8)
+    # The automaton, one byte position at a time for every text; padding steps are masked out below.
+    state = np.zeros(count, dtype=np.int64)
+    features = np.empty((width, count), dtype=np.int64)
+    for step in range(width):
+        state = nextmove[rowbase[state] + data[:, step]]
+        features[step] = output[state]
+    valid = (features >= 0) & (np.arange(width)[:, None] < lengths[None, :])
+    steps, rows = np.nonzero(valid)
+    keys = rows * ptc.shape[0] + features[steps, rows]
+    keys, counts = np.unique(keys, return_counts=True)
+    rows, feature = keys // ptc.shape[0], keys % ptc.shape[0]
+    # Naive Bayes as py3langid scores it: sum over features of log(1 + count) * log P(feature | class).
+    weighted = ptc[feature]
+    weighted *= np.log1p(counts.astype(np.float32))[:, None]
+    scores = np.zeros((count, ptc.shape[1]), dtype=np.float32)
+    present = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+    scores[rows[present]] = np.add.reduceat(weighted, present, axis=0)
+    scores += pc
+    # Scores of texts without a single feature stay 0 (uniform), as in py3langid.
+    empty = np.ones(count, dtype=bool)
+    empty[rows[present]] = False
+    scores[empty] = 0.0
+    # norm_probs: a softmax at temperature sqrt(bytes), aliased labels folded into their first column.
+    scores *= (1.0 / np.sqrt(lengths.astype(np.float32)))[:, None]
+    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    scores /= scores.sum(axis=1, keepdims=True)
+    for first, dupe in aliases:
+        scores[:, first] += scores[:, dupe]
+        scores[:, dupe] = 0.0
+    best = scores.argmax(axis=1)
+    return best, scores[np.arange(count), best]
+
+
+class Languages:
+    """Detection put off until a whole batch of files is read, then done for all at once.
+
+    `detect` hands out a placeholder; `settle` replaces the placeholders in an
+    item's fields (its language, its related entries' languages) by the answers.
+    """
+
+    _MARK = "\x00lang:"
+
+    def __init__(self) -> None:
+        self._samples: list[str] = []
+        self._defaults: list[str] = []
+        self._known: dict[tuple[str, str], str] = {}
+        self._answers: list[str] | None = None
+
+    def detect(self, text: str, default: str) -> str:
+        key = (text[:SAMPLE], default)
+        mark = self._known.get(key)
+        if mark is None:
+            mark = self._known[key] = f"{self._MARK}{len(self._samples)}"
+            self._samples.append(key[0])
+            self._defaults.append(default)
+        return mark
+
+    def settle(self, fields: dict[str, Any]) -> dict[str, Any]:
+        if self._answers is None:
+            self._answers = classify(self._samples, self._defaults)
+        fields["lang"] = self._answer(fields["lang"])
+        related = fields.get("related")
+        if related and any(entry.lang and entry.lang.startswith(self._MARK) for entry in related):
+            fields["related"] = tuple(dataclasses.replace(entry, lang=self._answer(entry.lang)) for entry in related)
+        return fields
+
+    def _answer(self, value: str | None) -> str | None:
+        if value and value.startswith(self._MARK):
+            assert self._answers is not None
+            return self._answers[int(value[len(self._MARK):])]
+        return value
 
 
 def is_language_tag(value: str) -> bool:

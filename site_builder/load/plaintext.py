@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..errors import ContentError
-from .language import detect_language
+from .language import Detect, detect_language
 
 _DATE = re.compile(r"^\s*date[:\s]\s*(\d{4}-\d{2}-\d{2})\b[\s,.:-]*(.*)$", re.IGNORECASE)
 _FURNITURE = re.compile(
@@ -29,7 +29,8 @@ _FURNITURE = re.compile(
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+(?=[A-Z\"“‘'(À-Ỹ])")
 
 
-def read_plain_text(path: str, text: str, default_lang: str, errors: list[ContentError]) -> dict[str, Any] | None:
+def read_plain_text(path: str, text: str, default_lang: str, errors: list[ContentError],
+                    detect: Detect = detect_language) -> dict[str, Any] | None:
     lines = text.splitlines()
     while lines and (not lines[-1].strip() or _FURNITURE.match(lines[-1].strip())):
         lines.pop()
@@ -78,7 +79,7 @@ def read_plain_text(path: str, text: str, default_lang: str, errors: list[Conten
         return None
     body = "\n".join(line.rstrip() for line in body_lines).strip()
     excerpt = _excerpt(body)
-    lang = detect_language(f"{title}\n{body[:1200]}", default_lang)
+    lang = detect(f"{title}\n{body[:1200]}", default_lang)
     return {
         "title": title,
         "excerpt": excerpt,
