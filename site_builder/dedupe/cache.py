@@ -20,14 +20,16 @@ import numpy as np
 from ..models import Item
 from ..parallel import fork_map
 from . import shingles
-from .features import Features, extract
+from .features import Features, extract, ids
 
 #: Bump when features.py or shingles.py change what they compute: old entries are then ignored.
-VERSION = 3
+VERSION = 4
 FILE_NAME = "dedupe.sqlite"
 
 
-_FIELDS = tuple(field.name for field in dataclasses.fields(Features))
+#: Every field but the first, `tokens`: the words are only needed for the signature,
+#: and keeping them would double the cache.
+_STORED = tuple(field.name for field in dataclasses.fields(Features))[1:]
 
 #: Below this many new items the features are computed in this process (a fork costs more).
 PARALLEL_MINIMUM = 2000
@@ -35,21 +37,27 @@ PARALLEL_MINIMUM = 2000
 _ITEMS: Sequence[Item] | None = None
 
 
-def _extract_batch(batch: Sequence[int]) -> list[tuple[Features, np.ndarray, int]]:
-    """Features, signature row and shingle count of the items at the batch's indexes."""
+def _extract_batch(batch: Sequence[int]) -> list[tuple[tuple, bytes, int]]:
+    """Fields of the Features, signature row and shingle count of the items at the batch's indexes.
+
+    Plain tuples and bytes, not dataclasses and arrays: they are what pickles fastest
+    back to the parent, and what the cache stores.
+    """
     assert _ITEMS is not None
     fresh = [extract(_ITEMS[index]) for index in batch]
-    token_lists = [f.tokens for f in fresh]
-    rows = shingles.signatures(token_lists)
-    # The words were only needed for the signature: keeping them would double the cache.
+    rows = shingles.signatures([ids(feature.tokens) for feature in fresh])
     return [
-        (dataclasses.replace(feature, tokens=()), rows[k], max(len(tokens) - shingles.SHINGLE + 1, 1 if tokens else 0))
-        for k, (feature, tokens) in enumerate(zip(fresh, token_lists))
+        (_stored(feature), rows[k].tobytes(), max(feature.token_count - shingles.SHINGLE + 1, 1 if feature.token_count else 0))
+        for k, feature in enumerate(fresh)
     ]
 
 
-def _as_tuple(feature: Features) -> tuple:
-    return tuple(getattr(feature, name) for name in _FIELDS)
+def _stored(feature: Features) -> tuple:
+    return tuple(getattr(feature, name) for name in _STORED)
+
+
+def _restored(values: tuple) -> Features:
+    return Features(b"", *values)
 
 
 class FeatureCache:
@@ -80,7 +88,7 @@ class FeatureCache:
                 missing.append(i)
                 continue
             values, row, sizes[i] = entry
-            found[i] = Features(*values)
+            found[i] = _restored(values)
             signature[i] = np.frombuffer(row, dtype=np.uint32)
         if missing:
             global _ITEMS
@@ -89,16 +97,14 @@ class FeatureCache:
                 batches = fork_map(_extract_batch, missing, workers, minimum=PARALLEL_MINIMUM)
             finally:
                 _ITEMS = None
-            for i, (feature, row, size) in zip(missing, batches):
-                found[i] = feature
-                signature[i] = row
+            for i, (values, row, size) in zip(missing, batches):
+                found[i] = _restored(values)
+                signature[i] = np.frombuffer(row, dtype=np.uint32)
                 sizes[i] = size
             if self.path is not None:
-                # Plain tuples, not dataclasses: unpickling a slotted dataclass costs a fields() call
-                # each, and dataclasses.astuple deep-copies; a shallow tuple of the fields is enough.
+                # Plain tuples, not dataclasses: unpickling a slotted dataclass costs a fields() call each.
                 self._store({
-                    items[i].content_hash: (_as_tuple(found[i]), signature[i].tobytes(), int(sizes[i]))
-                    for i in missing if items[i].content_hash
+                    items[i].content_hash: entry for i, entry in zip(missing, batches) if items[i].content_hash
                 })
         return found, signature, sizes  # type: ignore[return-value]
 

@@ -14,9 +14,13 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from array import array
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..models import Item
+from .shingles import Vocabulary
 from .urls import canonical_url, item_keys
 
 #: Words kept for the text of an item: the title, the excerpt and the start of the body.
@@ -46,24 +50,30 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass(frozen=True, slots=True)
 class Features:
-    """Per-item inputs of every signal; plain data so that it pickles into the cache."""
+    """Per-item inputs of every signal; plain data so that it pickles into the cache.
 
-    #: Lower-cased words of the head (title, excerpt, start of body), in order: shingle input
-    #: (emptied once the signature is made, see cache.py; `token_count` keeps their number).
-    tokens: tuple[str, ...]
+    Sets of words are packed ids (sorted uint64, see `ids`): the stable 64-bit hash of
+    each string, which is all that the rest of the deduplicator compares.  Bytes travel
+    from the worker processes and into the cache as one object each, where a
+    frozenset of strings pickles, unpickles and sits in memory string by string.
+    """
+
+    #: Ids of the lower-cased words of the head (title, excerpt, start of body), in order:
+    #: shingle input (emptied once the signature is made, see cache.py; `token_count` keeps their number).
+    tokens: bytes
     token_count: int
     #: Distinct content words of the head, for similarity inside one language.
-    words: frozenset[str]
+    words: bytes
     #: Distinct words of the title alone: a headline says what the story is.
-    title_words: frozenset[str]
+    title_words: bytes
     #: Language-agnostic anchors, case-folded: names, acronyms, numbers.
-    anchors: frozenset[str]
+    anchors: bytes
     #: Capitalised words that open a sentence ("Facebook said..."): anchors when other items agree.
-    openers: frozenset[str]
+    openers: bytes
     #: Anchors of the title alone: the subject of the headline ("ElectrifAi", "TensorIoT").
-    title_anchors: frozenset[str]
+    title_anchors: bytes
     #: Words this item writes in lower case: no collection-wide name is ever written so.
-    lower: frozenset[str]
+    lower: bytes
     #: Canonical URLs the item is known by (web, original, AMP, CDN-AMP), and per `related:`
     #: entry its canonical URL ("" without one): URL work is cached with the rest.
     url_keys: tuple[str, ...]
@@ -72,12 +82,29 @@ class Features:
     text_digest: str
 
 
+def ids(packed: bytes) -> np.ndarray:
+    """The uint64 ids of a packed field of Features."""
+    return np.frombuffer(packed, dtype=np.uint64)
+
+
+#: Stable ids of the strings seen so far in this process (blake2b: Python's hash() changes per run).
+#: Emptied when it grows past _MAX_VOCABULARY, so that a long-running server stays bounded.
+_IDS = Vocabulary()
+_MAX_VOCABULARY = 1 << 21
+
+
+def _packed(strings) -> bytes:
+    return array("Q", sorted(map(_IDS.__getitem__, strings))).tobytes()
+
+
 def item_text(item: Item) -> str:
     """Title, excerpt and body as one text, each on its own line(s)."""
     return "\n".join(part for part in (item.title, item.excerpt, item.body) if part)
 
 
 def extract(item: Item) -> Features:
+    if len(_IDS) > _MAX_VOCABULARY:
+        _IDS.clear()
     head = "\n".join(part for part in (item.title, item.excerpt, item.body[:_BODY_CHARS]) if part)
     tokens = _WORD.findall(head.lower())[: HEAD_WORDS + 80]
     # Names come early in a news text: anchors are read from a shorter head.
@@ -87,14 +114,14 @@ def extract(item: Item) -> Features:
     title_terms = {_fold(w) for w in _TITLE_TERM.findall(item.title)}
     whole = " ".join(item_text(item).lower().split())
     return Features(
-        tokens=tuple(tokens),
+        tokens=array("Q", map(_IDS.__getitem__, tokens)).tobytes(),
         token_count=len(tokens),
-        words=frozenset(t for t in set(tokens) if len(t) > 2 and not t.isdigit()),
-        title_words=frozenset(t for t in set(_WORD.findall(item.title.lower())) if len(t) > 2 and not t.isdigit()),
-        anchors=frozenset(anchors),
-        openers=frozenset(_openers(prose) - anchors),
-        title_anchors=frozenset(anchors & title_terms),
-        lower=frozenset(w for w in set(_WORD.findall(anchor_head)) if len(w) > 2 and w.islower()),
+        words=_packed({t for t in set(tokens) if len(t) > 2 and not t.isdigit()}),
+        title_words=_packed({t for t in set(_WORD.findall(item.title.lower())) if len(t) > 2 and not t.isdigit()}),
+        anchors=_packed(anchors),
+        openers=_packed(_openers(prose) - anchors),
+        title_anchors=_packed(anchors & title_terms),
+        lower=_packed({w for w in set(_WORD.findall(anchor_head)) if len(w) > 2 and w.islower()}),
         url_keys=item_keys(item),
         related_keys=tuple(canonical_url(entry.url) if entry.url else "" for entry in item.related),
         text_digest=hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest(),

@@ -38,16 +38,14 @@ class Vocabulary(dict):
         return value
 
 
-def signatures(token_lists: Sequence[Sequence[str]], vocabulary: Vocabulary | None = None) -> np.ndarray:
-    """MinHash signatures, one row of PERMUTATIONS uint32 per token list."""
-    vocabulary = vocabulary if vocabulary is not None else Vocabulary()
-    count = len(token_lists)
+def signatures(token_ids: Sequence[np.ndarray]) -> np.ndarray:
+    """MinHash signatures, one row of PERMUTATIONS uint32 per array of word ids (Vocabulary values)."""
+    count = len(token_ids)
     out = np.full((count, PERMUTATIONS), _EMPTY, dtype=np.uint32)
     if count == 0:
         return out
-    lookup = vocabulary.__getitem__
-    lengths = np.fromiter((len(t) for t in token_lists), dtype=np.int64, count=count)
-    flat = np.fromiter((h for tokens in token_lists for h in map(lookup, tokens)), dtype=np.uint64, count=int(lengths.sum()))
+    lengths = np.fromiter((t.size for t in token_ids), dtype=np.int64, count=count)
+    flat = np.concatenate(token_ids).astype(np.uint64, copy=False)
     shingles, owners = _shingles(flat, lengths)
     if shingles.size == 0:
         return out

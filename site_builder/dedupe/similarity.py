@@ -16,7 +16,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .features import Features
+from .features import Features, ids
 from .shingles import Vocabulary
 
 #: Rarity prior: weights are computed as if this many more items shared none of the features,
@@ -52,34 +52,33 @@ class Vectors:
 
 def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
     """Idf-weighted, per-kind unit vectors over the features rare enough to name a story."""
-    # Features are keyed by a stable 64-bit hash (blake2b, computed once per distinct string), salted
+    # Features are keyed by a stable 64-bit hash of their string (blake2b, see features.py), salted
     # by kind and language, then numbered by np.unique.  Not Python's hash(): it changes with every
     # process, and with it the order of the float sums, so a score at the threshold would flip
     # between two builds of the same content.
-    lower: set[str] = set()
-    named: set[str] = set()
-    for feature in features:
-        lower |= feature.lower
-        named |= feature.anchors
+    count = len(features)
+    anchors, anchor_owner = _flat(features, "anchors")
+    openers, opener_owner = _flat(features, "openers")
     # A word opening a sentence is a name when some item uses it as a name mid-sentence
     # and no item writes it in lower case ("Facebook said", not "Importantly, ...").
-    named -= lower
+    named = np.setdiff1d(anchors, _flat(features, "lower")[0])
+    is_named = np.isin(openers, named, assume_unique=False)
+    words, word_owner = _flat(features, "words")
+    title_words, title_owner = _flat(features, "title_words")
     salts: dict[str, tuple[int, int]] = {}
     stable = Vocabulary()
-    rows: list[list[int]] = []
-    kinds: list[int] = []
-    for feature, lang in zip(features, langs):
-        word_salt, title_salt = salts.setdefault(lang, (stable["w\x00" + lang], stable["t\x00" + lang]))
-        anchors = sorted([stable[a] for a in feature.anchors] + [stable[a] for a in feature.openers if a in named])
-        row = anchors + sorted([stable[w] ^ word_salt for w in feature.words] + [stable[w] ^ title_salt for w in feature.title_words])
-        rows.append(row)
-        kinds.append(len(anchors))
-    count = len(rows)
-    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=count)
-    keys = np.fromiter((f for r in rows for f in r), dtype=np.uint64, count=int(lengths.sum()))
-    owner = np.repeat(np.arange(count), lengths)
-    position = np.arange(keys.size) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-    anchor_entry = position < np.repeat(np.asarray(kinds, dtype=np.int64), lengths)
+    word_salt = np.empty(count, dtype=np.uint64)
+    title_salt = np.empty(count, dtype=np.uint64)
+    for i, lang in enumerate(langs):
+        word_salt[i], title_salt[i] = salts.setdefault(lang, (stable["w\x00" + lang], stable["t\x00" + lang]))
+    # Each item's row: its anchors (named openers included) in order of id, then its words
+    # and title words (tagged with its language) in order of tagged id.
+    keys = np.concatenate([anchors, openers[is_named], words ^ word_salt[word_owner], title_words ^ title_salt[title_owner]])
+    owner = np.concatenate([anchor_owner, opener_owner[is_named], word_owner, title_owner])
+    anchor_entry = np.zeros(keys.size, dtype=bool)
+    anchor_entry[: anchors.size + int(is_named.sum())] = True
+    order = np.lexsort((keys, ~anchor_entry, owner))
+    keys, owner, anchor_entry = keys[order], owner[order], anchor_entry[order]
     unique_keys, indices = np.unique(keys, return_inverse=True)
     is_anchor = np.zeros(unique_keys.size, dtype=bool)
     is_anchor[indices[anchor_entry]] = True
@@ -101,6 +100,13 @@ def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
         anchor_norm=anchor_norm,
         word_norm=word_norm,
     )
+
+
+def _flat(features: Sequence[Features], field: str) -> tuple[np.ndarray, np.ndarray]:
+    """One packed id field of every item as one array, and the item of each id."""
+    packed = [getattr(feature, field) for feature in features]
+    lengths = np.fromiter(map(len, packed), dtype=np.int64, count=len(packed)) // 8
+    return np.frombuffer(b"".join(packed), dtype=np.uint64), np.repeat(np.arange(len(packed)), lengths)
 
 
 def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -174,19 +180,28 @@ def subject_conflicts(features: Sequence[Features], pairs: np.ndarray, mask: np.
     conflict = np.zeros(len(pairs), dtype=bool)
     if not mask.any():
         return conflict
-    df: dict[str, int] = {}
-    for feature in features:
-        for anchor in feature.anchors | feature.openers:
-            df[anchor] = df.get(anchor, 0) + 1
+    # An item's anchors and openers are disjoint: the items mentioning an id are its count over both.
+    mentioned, df = np.unique(np.concatenate([_flat(features, "anchors")[0], _flat(features, "openers")[0]]), return_counts=True)
     rare = SUBJECT_DF if len(features) >= SUBJECT_MIN_ITEMS else 1
-    for index in np.flatnonzero(mask).tolist():
+    title_anchors, owner = _flat(features, "title_anchors")
+    at = np.minimum(np.searchsorted(mentioned, title_anchors), max(mentioned.size - 1, 0))
+    is_rare = (mentioned[at] == title_anchors) & (df[at] <= rare) if mentioned.size else np.zeros(title_anchors.size, dtype=bool)
+    has_subject = np.bincount(owner[is_rare], minlength=len(features)) > 0
+    # Only pairs where both headlines name a rare subject can conflict.
+    chosen = np.flatnonzero(mask & has_subject[pairs[:, 0]] & has_subject[pairs[:, 1]])
+    subject, subject_owner = title_anchors[is_rare], owner[is_rare]
+    involved = np.unique(pairs[chosen].ravel())
+    lo, hi = np.searchsorted(subject_owner, involved, side="left"), np.searchsorted(subject_owner, involved, side="right")
+    subjects = {i: set(subject[a:b].tolist()) for i, a, b in zip(involved.tolist(), lo.tolist(), hi.tolist())}
+    for index in chosen.tolist():
         i, j = int(pairs[index, 0]), int(pairs[index, 1])
-        first, second = features[i], features[j]
-        own_i = {a for a in first.title_anchors if df.get(a, 0) <= rare} - second.anchors - second.openers
-        if own_i:
-            own_j = {a for a in second.title_anchors if df.get(a, 0) <= rare} - first.anchors - first.openers
-            conflict[index] = bool(own_j)
+        if subjects[i] - _mentions(features[j]) and subjects[j] - _mentions(features[i]):
+            conflict[index] = True
     return conflict
+
+
+def _mentions(feature: Features) -> set[int]:
+    return set(ids(feature.anchors).tolist()) | set(ids(feature.openers).tolist())
 
 
 def combine(anchor_cos, word_cos, has_anchors, has_words):
