@@ -27,6 +27,8 @@ THEME = Path(__file__).parent / "theme"
 _RTL = {"ar", "he", "fa", "ur", "ps", "sd", "yi", "dv", "ug", "ku"}
 #: Static files that get a content-hashed name (assets/style.css -> assets/style.<hash>.css) for long caching.
 _FINGERPRINTED = (".css", ".js")
+# Arguments of `once` compared by value; anything else by identity.
+_KEY_ATOMS = (str, int, float, bool, type(None))
 # "./" and "../" but not "//host" (protocol-relative: another site, under no scheme we checked).
 _SAFE_LINK = re.compile(r"^(https?:|mailto:|#|/(?![/\\])|\.{1,2}/|[\w.-]+(/|$))", re.IGNORECASE)
 
@@ -57,6 +59,8 @@ class Renderer:
             cache_size=-1,
         )
         self.markdown = markdown_parser()
+        #: HTML that `once` has rendered, by its arguments; one per Renderer, so a rebuild never sees the last one's.
+        self._once: dict[tuple, tuple[tuple, Markup]] = {}
         tz = config.tz
         base_path = config.base_path
         site_url = config.site_url
@@ -75,7 +79,8 @@ class Renderer:
         def local_time(moment: datetime | None, fmt: str = "%b %-d, %Y %H:%M") -> str:
             return moment.astimezone(tz).strftime(fmt) if moment else ""
 
-        self.env.globals.update(site=config, url=url, abs_url=abs_url, asset=asset, image_src=self.image_src, text_dir=text_dir, **globals_)
+        self.env.globals.update(site=config, url=url, abs_url=abs_url, asset=asset, image_src=self.image_src, text_dir=text_dir,
+                                once=self.once, **globals_)
         self.env.filters.update(
             local_time=local_time,
             iso=lambda m: m.isoformat() if m else "",
@@ -90,6 +95,19 @@ class Renderer:
         if url.startswith("/"):
             return self.config.base_path + url.lstrip("/") if url.lstrip("/") in self.static_files else None
         return url
+
+    def once(self, *key: Any, caller: Any) -> Markup:
+        """`{% call once(name, *arguments) %}...{% endcall %}`: the block's HTML, rendered the first time only.
+
+        For blocks whose output depends on nothing but their arguments and the globals (the story card:
+        its URLs are absolute, so one card serves the front page, topic, source and day pages alike).
+        Objects are compared by identity; they are kept alive with the HTML, so an id is never reused.
+        """
+        ids = tuple(part if isinstance(part, _KEY_ATOMS) else id(part) for part in key)
+        found = self._once.get(ids)
+        if found is None:
+            found = self._once[ids] = (key, caller())
+        return found[1]
 
     def body_html(self, item: Item) -> Markup:
         return _body_html(self.markdown, item.body_format, item.body)
