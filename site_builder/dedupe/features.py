@@ -32,18 +32,21 @@ _ANCHOR_BODY_CHARS = 700
 _TITLE_TERM = re.compile(r"[\w'’\-]+")
 
 _WORD = re.compile(r"\w+")
+# Patterns start with the character class of their first letter, the lookbehinds (which then
+# look one character further back) come after it: the regex engine can then skip ahead to the
+# next candidate letter instead of trying every lookbehind at every position (5x faster).
 # A capitalised word that does not open a sentence or a line: a name.
 _NAME = re.compile(
-    r"(?<![.!?:;\"“”»«]\s)(?<![.!?:;]\s\s)(?<!^)(?<![\w'’.])"
-    r"([A-ZÀ-ÖØ-ÞĀ-ž][\w'’\-]*\w)",
+    r"([A-ZÀ-ÖØ-ÞĀ-ž](?<![.!?:;\"“”»«]\s.)(?<![.!?:;]\s\s.)(?<!^.)(?<![\w'’.].)"
+    r"[\w'’\-]*\w)",
     re.MULTILINE,
 )
 # A capitalised word that opens a sentence: a name only if other items use it as one (see similarity.py).
-_OPENING = re.compile(r"(?:^|(?<=[.!?:;\"“”»«]\s))([A-ZÀ-ÖØ-ÞĀ-ž][\w'’\-]*\w)", re.MULTILINE)
+_OPENING = re.compile(r"([A-ZÀ-ÖØ-ÞĀ-ž](?:(?<=^.)|(?<=[.!?:;\"“”»«]\s.))[\w'’\-]*\w)", re.MULTILINE)
 # Acronyms and mixed-case product names anywhere, even opening a sentence (LLM, OpenAI, iScience, GPT-4).
 _ACRONYM = re.compile(r"(?<![\w\-])((?:[A-Z][A-Z0-9&]{1,7}|[a-z]+[A-Z][\w]*|[A-Z][a-z]+[A-Z][\w]*)(?:-\d\w*)?)(?![\w])")
 # Numbers of two digits or more, or with a decimal part: amounts, years, scores, model sizes.
-_NUMBER = re.compile(r"(?<![\w.,])(\d+(?:[.,]\d+)*)")
+_NUMBER = re.compile(r"(\d(?<![\w.,]\d)\d*(?:[.,]\d+)*)")
 _POSSESSIVE = re.compile(r"['’]s?$")
 _SPACES = re.compile(r"\s+")
 
@@ -109,7 +112,7 @@ def extract(item: Item) -> Features:
     tokens = _WORD.findall(head.lower())[: HEAD_WORDS + 80]
     # Names come early in a news text: anchors are read from a shorter head.
     anchor_head = "\n".join(part for part in (item.title, item.excerpt, item.body[:_ANCHOR_BODY_CHARS]) if part)
-    prose, headings = _split_headings(anchor_head)
+    prose, headings, lower = _read_lines(anchor_head)
     anchors = anchors_of(prose, headings, anchor_head)
     title_terms = {_fold(w) for w in _TITLE_TERM.findall(item.title)}
     whole = " ".join(item_text(item).lower().split())
@@ -121,20 +124,24 @@ def extract(item: Item) -> Features:
         anchors=_packed(anchors),
         openers=_packed(_openers(prose) - anchors),
         title_anchors=_packed(anchors & title_terms),
-        lower=_packed({w for w in set(_WORD.findall(anchor_head)) if len(w) > 2 and w.islower()}),
+        lower=_packed(lower),
         url_keys=item_keys(item),
         related_keys=tuple(canonical_url(entry.url) if entry.url else "" for entry in item.related),
         text_digest=hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest(),
     )
 
 
-def _split_headings(head: str) -> tuple[str, str]:
-    """The head's prose lines and its Title Case lines (headlines, section headings)."""
+def _read_lines(head: str) -> tuple[str, str, set[str]]:
+    """The head's prose lines, its Title Case lines (headlines, section headings), and the
+    words it writes in lower case: one pass of the word pattern over each line serves both."""
     prose: list[str] = []
     headings: list[str] = []
+    seen: set[str] = set()
     for line in head.split("\n"):
-        (headings if _is_title_case(line) else prose).append(line)
-    return "\n".join(prose), "\n".join(headings)
+        words = _WORD.findall(line)
+        seen.update(words)
+        (headings if _is_title_case(line, words) else prose).append(line)
+    return "\n".join(prose), "\n".join(headings), {w for w in seen if len(w) > 2 and w.islower()}
 
 
 def anchors_of(prose: str, headings: str, head: str) -> set[str]:
@@ -156,10 +163,10 @@ def _openers(prose: str) -> set[str]:
     return {_fold(m) for m in set(_OPENING.findall(prose)) if m[0].isupper()} - _STOP
 
 
-def _is_title_case(line: str) -> bool:
+def _is_title_case(line: str, words: list[str]) -> bool:
     if len(line) > 240:  # headings are short; a paragraph is prose whatever its capitals
         return False
-    words = [w for w in _WORD.findall(line) if len(w) > 3 and not w[0].isdigit()]
+    words = [w for w in words if len(w) > 3 and not w[0].isdigit()]
     if not words or len(words) > 25:
         return False
     return sum(1 for w in words if w[0].isupper()) / len(words) >= 0.6

@@ -65,21 +65,24 @@ def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
     is_named = np.isin(openers, named, assume_unique=False)
     words, word_owner = _flat(features, "words")
     title_words, title_owner = _flat(features, "title_words")
-    salts: dict[str, tuple[int, int]] = {}
     stable = Vocabulary()
-    word_salt = np.empty(count, dtype=np.uint64)
-    title_salt = np.empty(count, dtype=np.uint64)
-    for i, lang in enumerate(langs):
-        word_salt[i], title_salt[i] = salts.setdefault(lang, (stable["w\x00" + lang], stable["t\x00" + lang]))
-    # Each item's row: its anchors (named openers included) in order of id, then its words
-    # and title words (tagged with its language) in order of tagged id.
+    salts = {lang: (stable["w\x00" + lang], stable["t\x00" + lang]) for lang in set(langs)}
+    word_salt = np.array([salts[lang][0] for lang in langs], dtype=np.uint64)
+    title_salt = np.array([salts[lang][1] for lang in langs], dtype=np.uint64)
     keys = np.concatenate([anchors, openers[is_named], words ^ word_salt[word_owner], title_words ^ title_salt[title_owner]])
     owner = np.concatenate([anchor_owner, opener_owner[is_named], word_owner, title_owner])
-    anchor_entry = np.zeros(keys.size, dtype=bool)
-    anchor_entry[: anchors.size + int(is_named.sum())] = True
-    order = np.lexsort((keys, ~anchor_entry, owner))
-    keys, owner, anchor_entry = keys[order], owner[order], anchor_entry[order]
-    unique_keys, indices = np.unique(keys, return_inverse=True)
+    is_word = np.ones(keys.size, dtype=np.int64)
+    is_word[: anchors.size + int(is_named.sum())] = 0
+    unique_keys, indices = _numbered(keys)
+    # Each item's row: its anchors (named openers included) in order of id, then its words
+    # and title words (tagged with its language) in order of tagged id; one sort of
+    # (item, kind, feature number) packed into one integer orders them all.
+    feature_bits = max(1, int(unique_keys.size).bit_length())
+    packed = np.sort((owner << (feature_bits + 1)) | (is_word << feature_bits) | indices)
+    indices = packed & ((1 << feature_bits) - 1)
+    anchor_entry = (packed >> feature_bits) & 1 == 0
+    owner = packed >> (feature_bits + 1)
+    del keys, is_word, packed
     is_anchor = np.zeros(unique_keys.size, dtype=bool)
     is_anchor[indices[anchor_entry]] = True
     df = np.bincount(indices, minlength=unique_keys.size)
@@ -100,6 +103,29 @@ def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
         anchor_norm=anchor_norm,
         word_norm=word_norm,
     )
+
+
+def _numbered(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct keys in increasing order, and the number of each key among them (np.unique's inverse).
+
+    Keys are uniform 64-bit hashes: a key's top bits point into a table of where each
+    bucket starts among the distinct keys, and a few vector steps walk every key to its
+    own slot, which is several times faster than a binary search per key.
+    """
+    ordered = np.sort(keys)
+    distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
+    del ordered
+    bits = max(1, int(distinct.size).bit_length())
+    shift = np.uint64(64 - bits)
+    starts = np.searchsorted(distinct, np.arange(1 << bits, dtype=np.uint64) << shift)
+    number = starts[keys >> shift]
+    behind = np.flatnonzero(distinct[number] < keys)
+    for _ in range(64):  # buckets hold a handful of keys unless the keys are not hashes
+        if behind.size == 0:
+            return distinct, number
+        number[behind] += 1
+        behind = behind[distinct[number[behind]] < keys[behind]]
+    return distinct, np.searchsorted(distinct, keys)
 
 
 def _flat(features: Sequence[Features], field: str) -> tuple[np.ndarray, np.ndarray]:
