@@ -102,8 +102,11 @@ class Renderer:
         For blocks whose output depends on nothing but their arguments and the globals (the story card:
         its URLs are absolute, so one card serves the front page, topic, source and day pages alike).
         Objects are compared by identity; they are kept alive with the HTML, so an id is never reused.
+        The block's own compiled code is part of the key, so two templates (a site's copy of base.html
+        beside the default one) never share an entry even when they pass the same name.
         """
-        ids = tuple(part if isinstance(part, _KEY_ATOMS) else id(part) for part in key)
+        block = getattr(getattr(caller, "_func", None), "__code__", None)
+        ids = (block, *((type(part), part) if isinstance(part, _KEY_ATOMS) else id(part) for part in key))  # typed: True is not 1
         found = self._once.get(ids)
         if found is None:
             found = self._once[ids] = (key, caller())
