@@ -37,6 +37,11 @@ PARALLEL_MINIMUM = 2000
 _ITEMS: Sequence[Item] | None = None
 
 
+#: Items whose signatures are computed in one numpy pass: enough to pay for the vector
+#: operations, few enough that their flat arrays of shingles stay a few megabytes.
+SIGNATURE_BATCH = 1000
+
+
 def _extract_batch(batch: Sequence[int]) -> list[tuple[tuple, bytes, int]]:
     """Fields of the Features, signature row and shingle count of the items at the batch's indexes.
 
@@ -44,12 +49,15 @@ def _extract_batch(batch: Sequence[int]) -> list[tuple[tuple, bytes, int]]:
     back to the parent, and what the cache stores.
     """
     assert _ITEMS is not None
-    fresh = [extract(_ITEMS[index]) for index in batch]
-    rows = shingles.signatures([ids(feature.tokens) for feature in fresh])
-    return [
-        (_stored(feature), rows[k].tobytes(), max(feature.token_count - shingles.SHINGLE + 1, 1 if feature.token_count else 0))
-        for k, feature in enumerate(fresh)
-    ]
+    out = []
+    for start in range(0, len(batch), SIGNATURE_BATCH):
+        fresh = [extract(_ITEMS[index]) for index in batch[start : start + SIGNATURE_BATCH]]
+        rows = shingles.signatures([ids(feature.tokens) for feature in fresh])
+        out.extend(
+            (_stored(feature), rows[k].tobytes(), max(feature.token_count - shingles.SHINGLE + 1, 1 if feature.token_count else 0))
+            for k, feature in enumerate(fresh)
+        )
+    return out
 
 
 def _stored(feature: Features) -> tuple:

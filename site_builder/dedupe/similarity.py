@@ -61,38 +61,52 @@ def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
     openers, opener_owner = _flat(features, "openers")
     # A word opening a sentence is a name when some item uses it as a name mid-sentence
     # and no item writes it in lower case ("Facebook said", not "Importantly, ...").
-    named = np.setdiff1d(anchors, _flat(features, "lower")[0])
-    is_named = np.isin(openers, named, assume_unique=False)
-    words, word_owner = _flat(features, "words")
-    title_words, title_owner = _flat(features, "title_words")
+    is_named = np.isin(openers, np.setdiff1d(anchors, _flat(features, "lower")[0]))
     stable = Vocabulary()
     salts = {lang: (stable["w\x00" + lang], stable["t\x00" + lang]) for lang in set(langs)}
     word_salt = np.array([salts[lang][0] for lang in langs], dtype=np.uint64)
     title_salt = np.array([salts[lang][1] for lang in langs], dtype=np.uint64)
+    words, word_owner = _flat(features, "words")
+    title_words, title_owner = _flat(features, "title_words")
+    # One entry per (item, feature), millions at 100k items: arrays are dropped as soon as they are used.
+    anchor_entries = anchors.size + int(is_named.sum())
     keys = np.concatenate([anchors, openers[is_named], words ^ word_salt[word_owner], title_words ^ title_salt[title_owner]])
+    del anchors, openers, words, title_words
     owner = np.concatenate([anchor_owner, opener_owner[is_named], word_owner, title_owner])
-    is_word = np.ones(keys.size, dtype=np.int64)
-    is_word[: anchors.size + int(is_named.sum())] = 0
+    del anchor_owner, opener_owner, word_owner, title_owner
     unique_keys, indices = _numbered(keys)
+    del keys
     # Each item's row: its anchors (named openers included) in order of id, then its words
     # and title words (tagged with its language) in order of tagged id; one sort of
     # (item, kind, feature number) packed into one integer orders them all.
     feature_bits = max(1, int(unique_keys.size).bit_length())
-    packed = np.sort((owner << (feature_bits + 1)) | (is_word << feature_bits) | indices)
+    packed = owner
+    packed <<= feature_bits + 1
+    packed |= indices
+    packed[anchor_entries:] |= 1 << feature_bits
+    del owner, indices
+    packed.sort()
     indices = packed & ((1 << feature_bits) - 1)
-    anchor_entry = (packed >> feature_bits) & 1 == 0
-    owner = packed >> (feature_bits + 1)
-    del keys, is_word, packed
+    anchor_entry = (packed & (1 << feature_bits)) == 0
+    packed >>= feature_bits + 1
+    owner = packed
     is_anchor = np.zeros(unique_keys.size, dtype=bool)
     is_anchor[indices[anchor_entry]] = True
     df = np.bincount(indices, minlength=unique_keys.size)
     idf = np.log((count + PRIOR_ITEMS) / (df + 1.0))
     common = df > min(MAX_COMMON_DF, max(MIN_COMMON_DF, count // COMMON_SHARE))
-    weight = np.where(common[indices], 0.0, idf[indices])
-    anchor_norm = np.sqrt(np.bincount(owner, weights=np.where(anchor_entry, weight**2, 0.0), minlength=count))
-    word_norm = np.sqrt(np.bincount(owner, weights=np.where(anchor_entry, 0.0, weight**2), minlength=count))
-    norm = np.where(anchor_entry, anchor_norm[owner], word_norm[owner])
-    weight = np.divide(weight, norm, out=np.zeros_like(weight), where=norm > 0)
+    weight = idf[indices]
+    weight[common[indices]] = 0.0
+    squared = weight**2
+    anchor_norm = np.sqrt(np.bincount(owner, weights=np.where(anchor_entry, squared, 0.0), minlength=count))
+    word_norm = np.sqrt(np.bincount(owner, weights=np.where(anchor_entry, 0.0, squared), minlength=count))
+    del squared
+    norm = word_norm[owner]
+    norm[anchor_entry] = anchor_norm[owner[anchor_entry]]
+    positive = norm > 0
+    np.divide(weight, norm, out=weight, where=positive)
+    weight[~positive] = 0.0
+    del norm, positive
     keep = weight > 0
     kept_lengths = np.bincount(owner[keep], minlength=count)
     return Vectors(
@@ -138,57 +152,69 @@ def _flat(features: Sequence[Features], field: str) -> tuple[np.ndarray, np.ndar
 def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (i < j) sharing a rare feature within the window, with their anchor and word cosines.
 
-    `times` is in days, NaN for undated items (which match at any time).
+    `times` is in days, NaN for undated items (which match at any time).  Every array
+    here has one row per entry or per shared feature (millions at 100k items): each is
+    dropped as soon as it is used, so that only a few of them are alive at once.
     """
     count = vec.indptr.size - 1
     owner = np.repeat(np.arange(count), np.diff(vec.indptr))
-    feature = vec.indices
-    when = times[owner]
-    undated = np.isnan(when)
-    # Sort entries by (feature, time) so that each feature's partners within the window are a run.
-    order = np.lexsort((np.where(undated, -1.0, when), feature))
-    feature, owner, when, weight = feature[order], owner[order], when[order], vec.weights[order]
-    undated = undated[order]
-    df = np.bincount(feature, minlength=vec.is_anchor.size)
-    keep = df[feature] >= 2
-    feature, owner, when, weight, undated = feature[keep], owner[keep], when[keep], weight[keep], undated[keep]
-    lefts, rights, values, kinds = [], [], [], []
-    if feature.size:
-        # Dated partners: from each entry, the later entries of the same feature up to `window` days on.
-        composite = feature.astype(np.float64) * 1e7 + np.where(undated, -1.0, when)
-        dated = ~undated
-        end = np.searchsorted(composite, composite + window_days, side="right")
-        span = np.where(dated, end - np.arange(feature.size) - 1, 0)
-        left = np.repeat(np.arange(feature.size), span)
-        offset = np.arange(left.size) - np.repeat(np.cumsum(span) - span, span)
-        right = left + 1 + offset
-        lefts.append(left)
-        rights.append(right)
-        # Undated entries come first in their feature's run: pair each with the whole run.
-        starts = np.searchsorted(feature, feature, side="left")
-        ends = np.searchsorted(feature, feature, side="right")
-        span = np.where(undated, ends - np.arange(feature.size) - 1, 0)
-        left = np.repeat(np.arange(feature.size), span)
-        offset = np.arange(left.size) - np.repeat(np.cumsum(span) - span, span)
-        lefts.append(left)
-        rights.append(left + 1 + offset)
-        del starts
-    if not lefts:
+    undated = np.isnan(times)[owner]
+    when = np.where(undated, -1.0, times[owner])
+    # Sort entries by (feature, time) so that each feature's partners within the window are a run;
+    # features of a single item have no partner.
+    order = np.lexsort((when, vec.indices))
+    df = np.bincount(vec.indices, minlength=vec.is_anchor.size)
+    order = order[df[vec.indices[order]] >= 2]
+    del df
+    feature, owner, when, undated = vec.indices[order], owner[order], when[order], undated[order]
+    weight = vec.weights[order]
+    del order
+    if not feature.size:
         return np.empty((0, 2), dtype=np.int64), np.empty(0), np.empty(0)
-    left = np.concatenate(lefts)
-    right = np.concatenate(rights)
-    a, b = owner[left], owner[right]
-    contribution = weight[left] * weight[right]
+    position = np.arange(feature.size)
+    # Dated partners: from each entry, the later entries of the same feature up to `window` days on.
+    composite = feature.astype(np.float64) * 1e7 + when
+    del when
+    span = np.searchsorted(composite, composite + window_days, side="right")
+    del composite
+    span -= position + 1
+    span[undated] = 0
+    left, right = _runs(position, span)
+    if undated.any():
+        # Undated entries come first in their feature's run: pair each with the whole run.
+        span = np.searchsorted(feature, feature, side="right")
+        span -= position + 1
+        span[~undated] = 0
+        more_left, more_right = _runs(position, span)
+        left, right = np.concatenate([left, more_left]), np.concatenate([right, more_right])
+        del more_left, more_right
+    del span, position, undated
     anchor = vec.is_anchor[feature[left]]
-    first, second = np.minimum(a, b), np.maximum(a, b)
-    distinct = first != second
-    key = first[distinct].astype(np.int64) * count + second[distinct]
+    contribution = weight[left] * weight[right]
+    a, b = owner[left], owner[right]
+    del left, right, feature, owner, weight
+    distinct = a != b
+    first, second = np.minimum(a, b)[distinct], np.maximum(a, b)[distinct]
+    del a, b
+    key = first.astype(np.int64) * count + second
+    del first, second
     contribution, anchor = contribution[distinct], anchor[distinct]
     pair_keys, inverse = np.unique(key, return_inverse=True)
+    del key
     anchor_cos = np.bincount(inverse, weights=np.where(anchor, contribution, 0.0), minlength=pair_keys.size)
     word_cos = np.bincount(inverse, weights=np.where(anchor, 0.0, contribution), minlength=pair_keys.size)
     pairs = np.stack([pair_keys // count, pair_keys % count], axis=1)
     return pairs, anchor_cos, word_cos
+
+
+def _runs(position: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (p, p + 1 ... p + span[p]) for every position p, in order of p."""
+    left = np.repeat(position, span)
+    right = np.arange(left.size)
+    right -= np.repeat(np.cumsum(span) - span, span)
+    right += left
+    right += 1
+    return left, right
 
 
 #: A title anchor mentioned by at most this many items names the headline's own subject (a company,
