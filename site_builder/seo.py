@@ -78,7 +78,7 @@ def head_helpers(config: SiteConfig, story_path: Callable[[Story], str]) -> dict
 
     def json_ld(page: Page, story: Story | None = None, stories: Iterable[Story] = ()) -> Markup:
         data = news_article(story, story_url(story), config) if story is not None else item_list(page, list(stories), story_url, config)
-        return Markup('<script type="application/ld+json">') + Markup(script_json(data)) + Markup("</script>")
+        return Markup(f'<script type="application/ld+json">{script_json(data)}</script>')  # script_json() escaped it
 
     def share_image(story: Story) -> str | None:
         # Only remote images: a link preview needs an absolute URL, and local paths are not shipped.
