@@ -107,14 +107,13 @@ def story_merges(
         if not np.isnan(when):
             cluster.first = min(cluster.first, when)
             cluster.last = max(cluster.last, when)
-    # A pair can only ever merge if its own score, plus the bonus, could reach the bar.
-    order = np.argsort(-scores, kind="stable")
-    for index in order:
-        i, j = int(pairs[index, 0]), int(pairs[index, 1])
+    # A pair can only ever merge if its own score, plus the bonus, could reach the bar;
+    # the others (most pairs) are not even sorted.
+    reachable = np.flatnonzero(scores + related_bonus >= threshold)
+    order = reachable[np.argsort(-scores[reachable], kind="stable")]
+    for (i, j), pair_score in zip(pairs[order].tolist(), scores[order].tolist()):
         bonus = related_bonus if (i, j) in related else 0.0
-        if scores[index] + bonus < threshold:
-            if scores[index] + related_bonus < threshold:
-                break
+        if pair_score + bonus < threshold:
             continue
         ri, rj = groups.find(i), groups.find(j)
         if ri == rj:

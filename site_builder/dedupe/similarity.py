@@ -292,8 +292,8 @@ def centroid(vec: Vectors, members: Sequence[int]) -> tuple[dict[int, float], di
     share = 1.0 / len(members)
     for i in members:
         ids, weights = vec.row(i)
-        for f, w in zip(ids.tolist(), weights.tolist()):
-            target = anchors if vec.is_anchor[f] else words
+        for f, w, is_anchor in zip(ids.tolist(), weights.tolist(), vec.is_anchor[ids].tolist()):
+            target = anchors if is_anchor else words
             target[f] = target.get(f, 0.0) + w * share
     return anchors, words
 
