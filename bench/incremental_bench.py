@@ -69,7 +69,7 @@ def edit_to_reload(project: Path, edits: int) -> list[float]:
     events: queue.Queue = queue.Queue()
     threading.Thread(target=listen, args=(url, events), daemon=True).start()
     events.get(timeout=60)  # hello
-    files = sorted(p for p in (project / "content").rglob("*") if p.is_file())
+    files = sorted(p for p in (project / "content").rglob("*") if p.is_file() and not p.name.startswith("."))  # not .generated
     times = []
     for n in range(edits):
         path = files[(n * 7919) % len(files)]
@@ -82,7 +82,10 @@ def edit_to_reload(project: Path, edits: int) -> list[float]:
         begin = time.perf_counter()
         path.write_text(changed + f"\nEdit {n}.\n", encoding="utf-8")
         while True:
-            at, name, _ = events.get(timeout=120)
+            try:
+                at, name, _ = events.get(timeout=120)
+            except queue.Empty:
+                raise SystemExit("no reload within 120 s; server log:\n" + "\n".join(log)) from None
             if name in ("reload", "failed"):
                 break
         times.append(at - begin)

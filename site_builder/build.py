@@ -17,7 +17,7 @@ from .feeds import OutputFile, feed_files
 from .search import BUNDLE as SEARCH_BUNDLE, index_site
 from .seo import head_helpers, seo_files
 from .load import load_items
-from .models import Digest, Page
+from .models import Digest, Item, Page, Story
 from .pages import plan_pages
 from .parallel import fork_map
 from .rank import rank, topic_key
@@ -53,6 +53,20 @@ class ContentFailure(BuildError):
 
 
 @dataclass(frozen=True, slots=True)
+class SiteState:
+    """What a build made, kept by the preview server so that it can redo an edit in place (serve/quick.py)."""
+
+    config: SiteConfig
+    options: BuildOptions
+    items: tuple[Item, ...]
+    stories: tuple[Story, ...]      # as the deduplicator made them, before ranking
+    digest: Digest
+    pages: tuple[Page, ...]
+    renderer: Renderer
+    problems: tuple[ContentError, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class BuildReport:
     items: int
     stories: int
@@ -60,6 +74,7 @@ class BuildReport:
     problems: tuple[ContentError, ...]
     seconds: float
     stages: tuple[tuple[str, float], ...] = field(default=())
+    state: SiteState | None = field(default=None, repr=False, compare=False)
 
     @property
     def errors(self) -> tuple[ContentError, ...]:
@@ -121,7 +136,8 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
             output.commit()
     with timer("cache"):
         cache.save()
-    return BuildReport(len(items), len(stories), len(pages), tuple(problems), timer.total(), tuple(timer.stages))
+    state = SiteState(config, options, tuple(items), tuple(stories), digest, tuple(pages), renderer, tuple(problems))
+    return BuildReport(len(items), len(stories), len(pages), tuple(problems), timer.total(), tuple(timer.stages), state)
 
 
 def index_search(output: OutputWriter) -> None:

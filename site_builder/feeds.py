@@ -60,11 +60,13 @@ def feed_specs(digest: Digest, config: SiteConfig) -> list[FeedSpec]:
     return specs
 
 
-def feed_files(digest: Digest, config: SiteConfig, story_path) -> list[OutputFile]:
-    """Every feed of the site; `story_path(story)` gives a story page's path relative to base_url."""
+def feed_files(digest: Digest, config: SiteConfig, story_path, folders: set[str] | None = None) -> list[OutputFile]:
+    """Every feed of the site (or those in `folders`); `story_path(story)` gives a story page's path relative to base_url."""
     files = []
     fallback = digest.now or _EPOCH
     for spec in feed_specs(digest, config):
+        if folders is not None and spec.folder not in folders:
+            continue
         entries = [Entry.of(story, config.site_url + story_path(story), config, fallback) for story in spec.stories]
         files.append(OutputFile(spec.folder + FEED_FILES["rss"], rss(spec, entries, config, fallback)))
         files.append(OutputFile(spec.folder + FEED_FILES["atom"], atom(spec, entries, config, fallback)))

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import replace
 from datetime import datetime
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, Collection, Iterable, Iterator, Sequence
 
 from .config import SiteConfig
 from .errors import ContentError
@@ -38,11 +38,15 @@ def score(story: Story, now: datetime | None, config: SiteConfig) -> float:
 
 
 def rank(stories: Sequence[Story], items: Sequence[Item], config: SiteConfig,
-         problems: list[ContentError] | None = None) -> Digest:
+         problems: list[ContentError] | None = None, previous: Digest | None = None,
+         changed: Collection[str] = ()) -> Digest:
     """Score, slug and order the stories; group them by day, topic and outlet.
 
     Two stories that want one URL are told apart, and a warning naming both
-    files is appended to `problems`.
+    files is appended to `problems`.  With the `previous` digest of the same
+    collection, the scored stories of every id not in `changed` are taken from
+    it as they are (the preview server re-ranks after each edit: the pages that
+    show only those stories then compare equal at the cost of an identity test).
     """
     dates = [item.published_at for item in items if item.published_at is not None]
     now = max(dates) if dates else None
@@ -58,7 +62,14 @@ def rank(stories: Sequence[Story], items: Sequence[Item], config: SiteConfig,
                 leads[story_id], 1,
                 f"stories/{wanted}/ is already the URL of {leads[holder]}; this story is at stories/{slugs[story_id]}/",
                 "title", warning=True))
-    scored = [replace(s, slug=slugs[s.id], score=round(score(s, now, config), 6)) for s in stories]
+    reusable = {s.id: s for s in previous.stories} if previous is not None and previous.now == now else {}
+    scored = []
+    for s in stories:
+        known = reusable.get(s.id) if s.id not in changed else None
+        if known is not None and known.slug == slugs[s.id]:
+            scored.append(known)
+        else:
+            scored.append(replace(s, slug=slugs[s.id], score=round(score(s, now, config), 6)))
     ranked = tuple(sorted(scored, key=_rank_key))
 
     return Digest(

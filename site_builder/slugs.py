@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 
 # Letters that NFKD does not decompose into ASCII plus a mark.
 _SPECIAL = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "ø": "o", "Ø": "O", "ł": "l", "Ł": "L",
@@ -12,6 +13,7 @@ _SPECIAL = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "ø": "o", "Ø": "O",
 _RESERVED = {"", ".", "..", "con", "prn", "aux", "nul", "page", "index"} | {f"com{i}" for i in range(10)} | {f"lpt{i}" for i in range(10)}
 
 
+@lru_cache(maxsize=1 << 17)  # a pure function of its text; the preview server re-ranks after every edit
 def slugify(text: str, max_length: int = 80) -> str:
     """"Lịch trình làm việc" -> "lich-trinh-lam-viec"; "" when nothing usable is left."""
     text = unicodedata.normalize("NFKD", text.translate(_SPECIAL))

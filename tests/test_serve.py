@@ -125,6 +125,25 @@ def test_an_edit_changes_the_page_and_sends_reload(site, preview) -> None:
     assert "iron shirts" in server.page("/stories/robots-learn-to-fold-laundry/")
 
 
+def test_an_edit_is_redone_in_place_then_the_exact_build_follows(site, preview) -> None:
+    from test_incremental import snapshot
+
+    for n in range(6):
+        site.item(f"s{n}.md", news(title=f"Distinct story {n}", url=f"https://news.example.com/{n}", heat=10 * n))
+    server = preview()
+    site.item("s2.md", news(title="Distinct story 2", url="https://news.example.com/2", heat=99, body="Rewritten body."))
+    server.next_event("reload")
+    assert any(line.startswith("Redone in place") for line in server.lines), server.lines
+    assert "Rewritten body." in server.page("/stories/distinct-story-2/")
+    clean = site.root / "clean"
+    assert site.run("build", "--no-search", "--clean", "--output", str(clean), "--base-url", server.url).code == 0
+    deadline = time.monotonic() + 60
+    while "The exact build is live." not in server.lines and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "The exact build is live." in server.lines, server.lines
+    assert snapshot(site.root / "public") == snapshot(clean)
+
+
 def test_broken_file_keeps_the_old_site_and_shows_the_overlay_until_fixed(site, preview) -> None:
     site.item("a.md", news(title="Robots learn to fold laundry"))
     server = preview()
@@ -277,17 +296,18 @@ def test_rapid_edits_renames_and_deletes_leave_the_server_alive_and_the_site_rig
         if server.request("/")[0] == 200 and "The very last edit" in server.page("/"):
             break
         time.sleep(0.2)
-    time.sleep(1.0)  # let a rebuild already started finish
-    while not server.events.empty():
-        server.events.get()
+    clean = site.root / "clean"
+    assert site.run("build", "--no-search", "--clean", "--output", str(clean), "--base-url", server.url).code == 0
+    expected = snapshot(clean)
+    # Edits are first redone in place; the exact build follows once the files are quiet.
+    deadline = time.monotonic() + 120
+    while snapshot(site.root / "public") != expected and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert server.request("/")[0] == 200
     served = {}
     for path in snapshot(site.root / "public"):
         status, _, body = server.request("/" + path)
         assert status == 200, path
         served[path] = body
-    clean = site.root / "clean"
-    assert site.run("build", "--no-search", "--clean", "--output", str(clean), "--base-url", server.url).code == 0
-    expected = snapshot(clean)
     assert set(served) == set(expected)
-    assert snapshot(site.root / "public") == expected
+    assert snapshot(site.root / "public") == expected, server.lines[-5:]

@@ -43,12 +43,15 @@ def serve(project: Path, content: Path, output: Path, host: str = "127.0.0.1", p
         if ready:
             ready(server.url)
         while not stop.is_set():
-            batch = watcher.next_batch(timeout=0.25)
+            batch = watcher.next_batch(timeout=0.1 if rebuilder.settle else 0.25)
             if batch:
                 rebuilder.rebuild(batch)
+            else:
+                rebuilder.idle()
     except KeyboardInterrupt:
         log("Stopping.")
     finally:
+        rebuilder.stop_settling()
         hub.close()
         watcher.stop()
         if thread.is_alive():
