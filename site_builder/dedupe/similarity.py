@@ -158,11 +158,12 @@ def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tup
     """
     count = vec.indptr.size - 1
     owner = np.repeat(np.arange(count), np.diff(vec.indptr))
+    item_when = np.where(np.isnan(times), -1.0, times)
     undated = np.isnan(times)[owner]
-    when = np.where(undated, -1.0, times[owner])
+    when = item_when[owner]
     # Sort entries by (feature, time) so that each feature's partners within the window are a run;
     # features of a single item have no partner.
-    order = np.lexsort((when, vec.indices))
+    order = _by_feature_and_time(vec.indices, item_when, owner)
     df = np.bincount(vec.indices, minlength=vec.is_anchor.size)
     order = order[df[vec.indices[order]] >= 2]
     del df
@@ -207,13 +208,31 @@ def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tup
     return pairs, anchor_cos, word_cos
 
 
+def _by_feature_and_time(feature: np.ndarray, item_when: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """np.lexsort((item_when[owner], feature)): entries by feature, then time, then position.
+
+    Feature, rank of the time and position packed into one integer sort several times
+    faster than a lexsort; a collection too big for 63 bits takes the lexsort.
+    """
+    levels = np.unique(item_when)
+    position_bits = int(feature.size).bit_length()
+    rank_bits = int(levels.size).bit_length()
+    if not feature.size or int(feature.max()).bit_length() + rank_bits + position_bits > 63:
+        return np.lexsort((item_when[owner], feature))
+    packed = feature << (rank_bits + position_bits)
+    packed |= np.searchsorted(levels, item_when)[owner] << position_bits
+    packed |= np.arange(feature.size)
+    packed.sort()
+    packed &= (1 << position_bits) - 1
+    return packed
+
+
 def _runs(position: np.ndarray, span: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (p, p + 1 ... p + span[p]) for every position p, in order of p."""
     left = np.repeat(position, span)
-    right = np.arange(left.size)
-    right -= np.repeat(np.cumsum(span) - span, span)
-    right += left
-    right += 1
+    # The k-th pair overall, in the run of p starting at pair s, pairs p with p + 1 + (k - s).
+    right = np.repeat(position + 1 - (np.cumsum(span) - span), span)
+    right += np.arange(left.size)
     return left, right
 
 
