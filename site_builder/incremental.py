@@ -187,7 +187,8 @@ class PageKeys:
             except jinja2.TemplateError:
                 return True  # the render reports it; never trust a key we could not work out
             others = [name for name in meta.find_referenced_templates(ast) if name not in seen]
-            self._reads_digest[template] = "digest" in meta.find_undeclared_variables(ast) or any(
+            # The text test first: finding undeclared variables is the slow half, and few templates name the digest.
+            self._reads_digest[template] = ("digest" in source and "digest" in meta.find_undeclared_variables(ast)) or any(
                 name is None or self.reads_digest(name, seen | {template}) for name in others)
         return self._reads_digest[template]
 
