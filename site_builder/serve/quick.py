@@ -150,6 +150,11 @@ def set_globals(renderer: Renderer, helpers: dict) -> None:
     renderer.env.globals.update(helpers)
     for template in list(renderer.env.cache.values() if renderer.env.cache is not None else ()):
         template._module = None
+    # Blocks rendered once per build (Renderer.once) hold their stories alive: a long preview session
+    # would keep every state's; they are cheap to render again for the few pages an edit rewrites.
+    once = getattr(renderer, "_once", None)
+    if once is not None:
+        once.clear()
 
 
 def _read(root: Path, edited: list[str], default_lang: str) -> tuple[list[Item], list[ContentError]] | None:
