@@ -27,8 +27,8 @@ THEME = Path(__file__).parent / "theme"
 _RTL = {"ar", "he", "fa", "ur", "ps", "sd", "yi", "dv", "ug", "ku"}
 #: Static files that get a content-hashed name (assets/style.css -> assets/style.<hash>.css) for long caching.
 _FINGERPRINTED = (".css", ".js")
-# Arguments of `once` compared by value; anything else by identity.
-_KEY_ATOMS = (str, int, float, bool, type(None))
+# Arguments of `once` compared by value (these exact types); anything else by identity.
+_KEY_ATOMS = frozenset((str, int, float, bool, type(None)))
 # "./" and "../" but not "//host" (protocol-relative: another site, under no scheme we checked).
 _SAFE_LINK = re.compile(r"^(https?:|mailto:|#|/(?![/\\])|\.{1,2}/|[\w.-]+(/|$))", re.IGNORECASE)
 
@@ -106,7 +106,8 @@ class Renderer:
         beside the default one) never share an entry even when they pass the same name.
         """
         block = getattr(getattr(caller, "_func", None), "__code__", None)
-        ids = (block, *((type(part), part) if isinstance(part, _KEY_ATOMS) else id(part) for part in key))  # typed: True is not 1
+        # Atoms with their type, as True == 1; a list, not a generator: this runs four times per page and once per card.
+        ids = (block, *[(type(part), part) if type(part) in _KEY_ATOMS else id(part) for part in key])
         found = self._once.get(ids)
         if found is None:
             found = self._once[ids] = (key, caller())
