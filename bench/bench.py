@@ -35,7 +35,11 @@ OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402  (bench/corpus.py: generate(n, out, seed) -> gold path)
+import incremental_bench  # noqa: E402
 import peers  # noqa: E402
+
+#: Edits timed on the preview server (median, min and max are reported).
+SERVE_EDITS = 9
 
 
 def run_wait4(command: list[str]) -> tuple[float, float, str, str, int]:
@@ -75,7 +79,7 @@ def stats(values: list[float]) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def bench_size(n: int, runs: int, with_search: bool) -> dict:
+def bench_size(n: int, runs: int, with_search: bool, with_serve: bool = False) -> dict:
     corpus_dir = ensure_corpus(n)
     project = OUT / f"project-{n}"
     project.mkdir(parents=True, exist_ok=True)
@@ -108,6 +112,10 @@ def bench_size(n: int, runs: int, with_search: bool) -> dict:
         shutil.rmtree(output, ignore_errors=True)
         with_index = site_builder(corpus_dir, project, output, search=True)
         result["search_index_s"] = with_index["stages"].get("search", with_index["seconds"] - result["cold_s"]["median"])
+    if with_serve:
+        # The preview server: a one-item edit, from the file's write to the browser's reload event.
+        print(f"  preview server, {SERVE_EDITS} edits ...", file=sys.stderr, flush=True)
+        result["serve_edit_ms"] = stats([1000 * s for s in incremental_bench.edit_to_reload(project, SERVE_EDITS, corpus_dir)])
     return result
 
 
@@ -182,6 +190,13 @@ def report(results: dict) -> str:
             ours = by_size[int(n)]["cold_s"]
             lines.append(f"| {int(n):,} | {fmt(ours)} | {fmt(p['hugo'])} | {fmt(p['pelican'])} "
                          f"| {ours['median'] / p['hugo']['median']:.2f} | {p['pelican']['median'] / ours['median']:.1f} |")
+    served = [r for r in results["sizes"] if "serve_edit_ms" in r]
+    if served:
+        lines += ["", f"Preview server (`site-builder serve`), one-item edit from the file's write to the page's reload event, "
+                      f"{SERVE_EDITS} edits, ms:", "", "| items | median (min–max) |", "| ---: | --- |"]
+        for r in served:
+            e = r["serve_edit_ms"]
+            lines.append(f"| {r['items']:,} | {e['median']:.0f} ({e['min']:.0f}–{e['max']:.0f}) |")
     sizes = {r["items"]: r for r in results["sizes"]}
     if 10_000 in sizes and 100_000 in sizes:
         lines += ["", f"100k/10k cold-build time ratio: {sizes[100_000]['cold_s']['median'] / sizes[10_000]['cold_s']['median']:.1f}"]
@@ -194,6 +209,7 @@ def main() -> int:
     parser.add_argument("--peers", default="2000,10000", help="sizes also built with Hugo and Pelican ('' for none)")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--search-up-to", type=int, default=10_000, help="measure the search index for sizes up to this")
+    parser.add_argument("--serve-up-to", type=int, default=10_000, help="time edits on the preview server for sizes up to this")
     parser.add_argument("--no-write", action="store_true", help="print only; do not update bench/results.*")
     args = parser.parse_args()
     OUT.mkdir(exist_ok=True)
@@ -204,7 +220,7 @@ def main() -> int:
         results["peer_versions"] = peers.ensure_peers()
     for n in sizes:
         print(f"site-builder, {n} items ...", file=sys.stderr, flush=True)
-        results["sizes"].append(bench_size(n, args.runs, n <= args.search_up_to))
+        results["sizes"].append(bench_size(n, args.runs, n <= args.search_up_to, n <= args.serve_up_to))
     for n in peer_sizes:
         print(f"Hugo and Pelican, {n} items ...", file=sys.stderr, flush=True)
         results["peers"][str(n)] = bench_peers(n, args.runs)

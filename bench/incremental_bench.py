@@ -57,23 +57,29 @@ def listen(url: str, events: queue.Queue) -> None:
             name = ""
 
 
-def edit_to_reload(project: Path, edits: int) -> list[float]:
+def edit_to_reload(project: Path, edits: int, content: Path | None = None) -> list[float]:
+    """Serve the project, edit `edits` items one after another, return the seconds from each write to its reload.
+
+    The edited files get their text back at the end."""
+    content = content or project / "content"
     stop = threading.Event()
     started: queue.Queue[str] = queue.Queue()
     log: list[str] = []
     thread = threading.Thread(target=serve, daemon=True, kwargs=dict(
-        project=project, content=project / "content", output=project / "public", port=0, search=False,
+        project=project, content=content, output=project / "public", port=0, search=False,
         stop=stop, log=log.append, ready=started.put))
     thread.start()
     url = started.get(timeout=600)
     events: queue.Queue = queue.Queue()
     threading.Thread(target=listen, args=(url, events), daemon=True).start()
     events.get(timeout=60)  # hello
-    files = sorted(p for p in (project / "content").rglob("*") if p.is_file() and not p.name.startswith("."))  # not .generated
+    files = sorted(p for p in content.rglob("*") if p.is_file() and not p.name.startswith("."))  # not .generated
     times = []
+    originals: dict[Path, str] = {}
     for n in range(edits):
         path = files[(n * 7919) % len(files)]
         text = path.read_text(encoding="utf-8")
+        originals.setdefault(path, text)
         changed = text.replace("\n---", f"\nheat: {n % 100}\n---", 1) if "\nheat:" not in text else \
             text.replace("\nheat:", f"\nheat: {n % 100}\nold_heat:", 1)
         time.sleep(0.5)
@@ -92,6 +98,8 @@ def edit_to_reload(project: Path, edits: int) -> list[float]:
         print(f"  edit {n + 1}: {path.name} -> {name} in {(at - begin) * 1000:.0f} ms; {log[-1] if log else ''}", flush=True)
     stop.set()
     thread.join(timeout=60)
+    for path, text in originals.items():
+        path.write_text(text, encoding="utf-8")
     return times
 
 
