@@ -113,6 +113,18 @@ class Renderer:
             found = self._once[ids] = (key, caller())
         return found[1]
 
+    def set_globals(self, helpers: dict[str, Any]) -> None:
+        """New link maps for a renderer that has already rendered pages (the preview server's in-place edits).
+
+        Jinja keeps each template imported without context (`{% from "_macros.html" import ... %}`)
+        as a module made once with the globals of that moment: the modules are dropped so that the
+        macros see the new maps, and so are the blocks `once` kept (they hold their stories alive).
+        """
+        self.env.globals.update(helpers)
+        for template in list(self.env.cache.values() if self.env.cache is not None else ()):
+            template._module = None
+        self._once.clear()
+
     def body_html(self, item: Item) -> Markup:
         return _body_html(self.markdown, item.body_format, item.body)
 

@@ -40,7 +40,6 @@ from ..load.language import Languages
 from ..models import Item, Page, Story
 from ..pages import plan_pages
 from ..rank import rank
-from ..render import Renderer
 from ..write import TreeRecords
 
 #: Reasons of the deduplicator that mark the later item of a pair as a copy of the other's text.
@@ -118,7 +117,7 @@ def quick_edit(state: SiteState, index: Index, edited: Iterable[str], cache: Bui
     pages = plan_pages(digest, config)
     renderer = state.renderer
     helpers = template_helpers(digest, config)
-    set_globals(renderer, helpers)
+    renderer.set_globals(helpers)
     before = {page.url: page for page in state.pages}
     after = {page.url: page for page in pages}
     # Pages that are gone: a retitled story's old URL, the last page of a shorter list.
@@ -138,23 +137,6 @@ def quick_edit(state: SiteState, index: Index, edited: Iterable[str], cache: Bui
         story_of.update((item.source, position) for item in stories[position].items)
     has_file = index.has_file.union(*(item_keys(item) for item in fresh))
     return Edit(new_state, Index(story_of, has_file, index.digest_readers), written)
-
-
-def set_globals(renderer: Renderer, helpers: dict) -> None:
-    """New link maps for a renderer that has already rendered pages.
-
-    Jinja keeps each template imported without context (`{% from "_macros.html"
-    import ... %}`) as a module, made once with the globals of that moment; the
-    modules are dropped so that the macros see the new maps.
-    """
-    renderer.env.globals.update(helpers)
-    for template in list(renderer.env.cache.values() if renderer.env.cache is not None else ()):
-        template._module = None
-    # Blocks rendered once per build (Renderer.once) hold their stories alive: a long preview session
-    # would keep every state's; they are cheap to render again for the few pages an edit rewrites.
-    once = getattr(renderer, "_once", None)
-    if once is not None:
-        once.clear()
 
 
 def _read(root: Path, edited: list[str], default_lang: str) -> tuple[list[Item], list[ContentError]] | None:

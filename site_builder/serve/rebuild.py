@@ -38,7 +38,7 @@ from typing import Callable
 from ..build import BuildOptions, ContentFailure, SiteState, build, template_helpers
 from ..pages import plan_pages
 from ..write import TreeRecords
-from .quick import Edit, Index, quick_edit, set_globals
+from .quick import Edit, Index, quick_edit
 from ..config import SiteConfig, load_config
 from ..errors import BuildError, ConfigError, ContentError, TemplateError
 from ..incremental import BuildCache
@@ -237,7 +237,7 @@ def state_from_cache(cache: BuildCache, previous: SiteState) -> SiteState | None
         return None
     digest, ranked_problems = stage["digest"]
     problems = [p for r in sorted(entries) for p in entries[r][5]] + list(ranked_problems)
-    set_globals(previous.renderer, template_helpers(digest, config))
+    previous.renderer.set_globals(template_helpers(digest, config))
     return SiteState(config, options, tuple(items), tuple(stage["stories"]), digest, tuple(plan_pages(digest, config)),
                      previous.renderer, tuple(problems))
 
