@@ -128,6 +128,9 @@ def bench_peers(n: int, runs: int) -> dict:
         command = prepare(corpus_dir, work)
         times = []
         for _ in range(runs):
+            # A cold build for every tool: no output folder, removed outside the timing (as ours is).
+            # Hugo's --cleanDestinationDir would otherwise rewrite the last run's files in place.
+            shutil.rmtree(work / f"{name}-public", ignore_errors=True)
             seconds, rss, out, err, code = run_wait4(command)
             if code != 0:
                 raise SystemExit(f"{name} failed ({code}):\n{(out + err)[-2000:]}")
