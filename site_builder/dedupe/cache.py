@@ -9,7 +9,6 @@ collection and are always recomputed (they are vector operations).
 
 from __future__ import annotations
 
-import dataclasses
 import pickle
 import sqlite3
 from pathlib import Path
@@ -27,9 +26,6 @@ VERSION = 4
 FILE_NAME = "dedupe.sqlite"
 
 
-#: Every field but the first, `tokens`: the words are only needed for the signature,
-#: and keeping them would double the cache.
-_STORED = tuple(field.name for field in dataclasses.fields(Features))[1:]
 
 #: Below this many new items the features are computed in this process (a fork costs more).
 PARALLEL_MINIMUM = 2000
@@ -45,8 +41,8 @@ SIGNATURE_BATCH = 1000
 def _extract_batch(batch: Sequence[int]) -> list[tuple[tuple, bytes, int]]:
     """Fields of the Features, signature row and shingle count of the items at the batch's indexes.
 
-    Plain tuples and bytes, not dataclasses and arrays: they are what pickles fastest
-    back to the parent, and what the cache stores.
+    Plain tuples and bytes, not Features and arrays: they are what the cache stores,
+    and what pickles fastest back to the parent.
     """
     assert _ITEMS is not None
     out = []
@@ -61,7 +57,9 @@ def _extract_batch(batch: Sequence[int]) -> list[tuple[tuple, bytes, int]]:
 
 
 def _stored(feature: Features) -> tuple:
-    return tuple(getattr(feature, name) for name in _STORED)
+    """Every field but the first, `tokens`: the words are only needed for the signature,
+    and keeping them would double the cache."""
+    return feature[1:]
 
 
 def _restored(values: tuple) -> Features:
@@ -110,7 +108,7 @@ class FeatureCache:
                 signature[i] = np.frombuffer(row, dtype=np.uint32)
                 sizes[i] = size
             if self.path is not None:
-                # Plain tuples, not dataclasses: unpickling a slotted dataclass costs a fields() call each.
+                # Stored as the workers sent them: plain tuples and bytes.
                 self._store({
                     items[i].content_hash: entry for i, entry in zip(missing, batches) if items[i].content_hash
                 })

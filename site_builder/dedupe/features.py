@@ -15,7 +15,7 @@ import hashlib
 import re
 import unicodedata
 from array import array
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -51,14 +51,15 @@ _POSSESSIVE = re.compile(r"['’]s?$")
 _SPACES = re.compile(r"\s+")
 
 
-@dataclass(frozen=True, slots=True)
-class Features:
+class Features(NamedTuple):
     """Per-item inputs of every signal; plain data so that it pickles into the cache.
 
     Sets of words are packed ids (sorted uint64, see `ids`): the stable 64-bit hash of
     each string, which is all that the rest of the deduplicator compares.  Bytes travel
     from the worker processes and into the cache as one object each, where a
     frozenset of strings pickles, unpickles and sits in memory string by string.
+    A named tuple, not a frozen dataclass: one is made per item and per build, and a
+    tuple is made at once where a frozen dataclass sets its fields one by one.
     """
 
     #: Ids of the lower-cased words of the head (title, excerpt, start of body), in order:

@@ -61,7 +61,10 @@ def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
     openers, opener_owner = _flat(features, "openers")
     # A word opening a sentence is a name when some item uses it as a name mid-sentence
     # and no item writes it in lower case ("Facebook said", not "Importantly, ...").
-    is_named = np.isin(openers, np.setdiff1d(anchors, _flat(features, "lower")[0]))
+    distinct_anchors = _distinct(anchors)
+    named = distinct_anchors[~_member(distinct_anchors, _distinct(_flat(features, "lower")[0]))]
+    is_named = _member(openers, named)
+    del distinct_anchors, named
     stable = Vocabulary()
     salts = {lang: (stable["w\x00" + lang], stable["t\x00" + lang]) for lang in set(langs)}
     word_salt = np.array([salts[lang][0] for lang in langs], dtype=np.uint64)
@@ -140,6 +143,21 @@ def _numbered(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         number[behind] += 1
         behind = behind[distinct[number[behind]] < keys[behind]]
     return distinct, np.searchsorted(distinct, keys)
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """np.unique(values), by np.sort (which numpy vectorises, where np.unique partly hashes)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
+
+
+def _member(values: np.ndarray, distinct: np.ndarray) -> np.ndarray:
+    """np.isin(values, distinct) for sorted distinct keys, by binary search."""
+    if not distinct.size:
+        return np.zeros(values.size, dtype=bool)
+    at = np.searchsorted(distinct, values)
+    at[at == distinct.size] = 0
+    return distinct[at] == values
 
 
 def _flat(features: Sequence[Features], field: str) -> tuple[np.ndarray, np.ndarray]:
