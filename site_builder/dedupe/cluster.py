@@ -14,6 +14,7 @@ that attached it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -94,17 +95,15 @@ def story_merges(
     reasons: dict[int, str],
 ) -> list[list[int]]:
     """Merge must-link groups into stories, best candidate pair first; return every cluster."""
-    count = len(langs)
     clusters: dict[int, Cluster] = {}
-    for i in range(count):
+    for i, when in enumerate(times.tolist()):
         root = groups.find(i)
         cluster = clusters.get(root)
-        when = times[i]
         if cluster is None:
             cluster = clusters[root] = Cluster([], float("inf"), float("-inf"))
         cluster.members.append(i)
         cluster.languages.add(langs[i])
-        if not np.isnan(when):
+        if not math.isnan(when):
             cluster.first = min(cluster.first, when)
             cluster.last = max(cluster.last, when)
     # A pair can only ever merge if its own score, plus the bonus, could reach the bar;

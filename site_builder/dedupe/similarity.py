@@ -324,6 +324,15 @@ def channels(vec: "Vectors", pairs: np.ndarray, langs) -> tuple[np.ndarray, np.n
 
 def centroid(vec: Vectors, members: Sequence[int]) -> tuple[dict[int, float], dict[int, float]]:
     """The mean of the members' unit vectors, anchors and words apart (feature id -> weight)."""
+    if len(members) == 1:
+        # Most clusters compared are single items: their row is their centroid (a share of 1.0
+        # changes no weight, and weights are positive), unless a feature repeats in the row.
+        ids, weights = vec.row(members[0])
+        is_anchor = vec.is_anchor[ids]
+        single_anchors = dict(zip(ids[is_anchor].tolist(), weights[is_anchor].tolist()))
+        single_words = dict(zip(ids[~is_anchor].tolist(), weights[~is_anchor].tolist()))
+        if len(single_anchors) + len(single_words) == ids.size:
+            return single_anchors, single_words
     anchors: dict[int, float] = {}
     words: dict[int, float] = {}
     share = 1.0 / len(members)
