@@ -83,19 +83,10 @@ class FeatureCache:
         expressions behind the anchors are most of a cold deduplication.
         """
         count = len(items)
-        found: list[Features | None] = [None] * count
-        signature = np.empty((count, shingles.PERMUTATIONS), dtype=np.uint32)
-        sizes = np.zeros(count, dtype=np.int64)
         stored = self._load({item.content_hash for item in items if item.content_hash})
-        missing = []
-        for i, item in enumerate(items):
-            entry = stored.get(item.content_hash) if item.content_hash else None
-            if entry is None:
-                missing.append(i)
-                continue
-            values, row, sizes[i] = entry
-            found[i] = _restored(values)
-            signature[i] = np.frombuffer(row, dtype=np.uint32)
+        entries = [stored.get(item.content_hash) if item.content_hash else None for item in items]
+        del stored
+        missing = [i for i, entry in enumerate(entries) if entry is None]
         if missing:
             global _ITEMS
             _ITEMS = items  # forked workers inherit the items: only indexes go out, only features come back
@@ -103,16 +94,16 @@ class FeatureCache:
                 batches = fork_map(_extract_batch, missing, workers, minimum=PARALLEL_MINIMUM)
             finally:
                 _ITEMS = None
-            for i, (values, row, size) in zip(missing, batches):
-                found[i] = _restored(values)
-                signature[i] = np.frombuffer(row, dtype=np.uint32)
-                sizes[i] = size
+            for i, entry in zip(missing, batches):
+                entries[i] = entry
             if self.path is not None:
                 # Stored as the workers sent them: plain tuples and bytes.
-                self._store({
-                    items[i].content_hash: entry for i, entry in zip(missing, batches) if items[i].content_hash
-                })
-        return found, signature, sizes  # type: ignore[return-value]
+                self._store({items[i].content_hash: entries[i] for i in missing if items[i].content_hash})
+        found = [_restored(values) for values, _, _ in entries]  # type: ignore[misc]
+        rows = b"".join(row for _, row, _ in entries)  # type: ignore[misc]
+        signature = np.frombuffer(rows, dtype=np.uint32).reshape(count, shingles.PERMUTATIONS).copy()
+        sizes = np.fromiter((size for _, _, size in entries), dtype=np.int64, count=count)  # type: ignore[misc]
+        return found, signature, sizes
 
     def _connect(self) -> sqlite3.Connection | None:
         if self.path is None:
