@@ -98,7 +98,10 @@ def candidate_pairs(signature: np.ndarray) -> np.ndarray:
     pairs = np.concatenate(found)
     if pairs.size == 0:
         return pairs.reshape(0, 2)
-    return np.unique(pairs, axis=0)
+    # Distinct rows in order, as np.unique(pairs, axis=0) would give them, from one integer per pair.
+    keys = np.sort(pairs[:, 0] * count + pairs[:, 1])
+    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+    return np.stack([keys // count, keys % count], axis=1)
 
 
 def _bucket_pairs(key: np.ndarray) -> np.ndarray:
