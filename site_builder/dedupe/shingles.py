@@ -12,6 +12,8 @@ from typing import Sequence
 
 import numpy as np
 
+from .numbering import distinct
+
 #: Words per shingle: three words are rare enough to mean "copied", common enough to survive edits.
 SHINGLE = 3
 #: Hash functions per signature, as BANDS bands of ROWS rows: a pair with Jaccard 0.5 becomes a
@@ -99,8 +101,7 @@ def candidate_pairs(signature: np.ndarray) -> np.ndarray:
     if pairs.size == 0:
         return pairs.reshape(0, 2)
     # Distinct rows in order, as np.unique(pairs, axis=0) would give them, from one integer per pair.
-    keys = np.sort(pairs[:, 0] * count + pairs[:, 1])
-    keys = keys[np.r_[True, keys[1:] != keys[:-1]]]
+    keys = distinct(pairs[:, 0] * count + pairs[:, 1])
     return np.stack([keys // count, keys % count], axis=1)
 
 

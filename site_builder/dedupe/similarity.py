@@ -17,6 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from .features import Features, ids
+from .numbering import distinct, member, numbered, ranked
 from .shingles import Vocabulary
 
 #: Rarity prior: weights are computed as if this many more items shared none of the features,
@@ -53,17 +54,17 @@ class Vectors:
 def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
     """Idf-weighted, per-kind unit vectors over the features rare enough to name a story."""
     # Features are keyed by a stable 64-bit hash of their string (blake2b, see features.py), salted
-    # by kind and language, then numbered by np.unique.  Not Python's hash(): it changes with every
-    # process, and with it the order of the float sums, so a score at the threshold would flip
-    # between two builds of the same content.
+    # by kind and language, then numbered in order (numbering.py).  Not Python's hash(): it changes
+    # with every process, and with it the order of the float sums, so a score at the threshold
+    # would flip between two builds of the same content.
     count = len(features)
     anchors, anchor_owner = _flat(features, "anchors")
     openers, opener_owner = _flat(features, "openers")
     # A word opening a sentence is a name when some item uses it as a name mid-sentence
     # and no item writes it in lower case ("Facebook said", not "Importantly, ...").
-    distinct_anchors = _distinct(anchors)
-    named = distinct_anchors[~_member(distinct_anchors, _distinct(_flat(features, "lower")[0]))]
-    is_named = _member(openers, named)
+    distinct_anchors = distinct(anchors)
+    named = distinct_anchors[~member(distinct_anchors, distinct(_flat(features, "lower")[0]))]
+    is_named = member(openers, named)
     del distinct_anchors, named
     stable = Vocabulary()
     salts = {lang: (stable["w\x00" + lang], stable["t\x00" + lang]) for lang in set(langs)}
@@ -77,7 +78,7 @@ def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
     del anchors, openers, words, title_words
     owner = np.concatenate([anchor_owner, opener_owner[is_named], word_owner, title_owner])
     del anchor_owner, opener_owner, word_owner, title_owner
-    unique_keys, indices = _numbered(keys)
+    unique_keys, indices = numbered(keys)
     del keys
     # Each item's row: its anchors (named openers included) in order of id, then its words
     # and title words (tagged with its language) in order of tagged id; one sort of
@@ -120,66 +121,6 @@ def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
         anchor_norm=anchor_norm,
         word_norm=word_norm,
     )
-
-
-def _numbered(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct keys in increasing order, and the number of each key among them (np.unique's inverse).
-
-    Keys are uniform 64-bit hashes: a key's top bits point into a table of where each
-    bucket starts among the distinct keys, and a few vector steps walk every key to its
-    own slot, which is several times faster than a binary search per key.
-    """
-    ordered = np.sort(keys)
-    distinct = ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
-    del ordered
-    bits = max(1, int(distinct.size).bit_length())
-    shift = np.uint64(64 - bits)
-    starts = np.searchsorted(distinct, np.arange(1 << bits, dtype=np.uint64) << shift)
-    number = starts[keys >> shift]
-    behind = np.flatnonzero(distinct[number] < keys)
-    for _ in range(64):  # buckets hold a handful of keys unless the keys are not hashes
-        if behind.size == 0:
-            return distinct, number
-        number[behind] += 1
-        behind = behind[distinct[number[behind]] < keys[behind]]
-    return distinct, np.searchsorted(distinct, keys)
-
-
-def _ranked(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """np.unique(keys, return_inverse=True) for non-negative int64 keys.
-
-    Key and position packed into one integer sort several times faster than
-    np.unique's argsort; keys too big to leave room for the position take np.unique.
-    """
-    position_bits = int(keys.size).bit_length()
-    if not keys.size or int(keys.max()).bit_length() + position_bits > 63:
-        return np.unique(keys, return_inverse=True)
-    packed = keys << position_bits
-    packed |= np.arange(keys.size)
-    packed.sort()
-    position = packed & ((1 << position_bits) - 1)
-    packed >>= position_bits
-    first = np.empty(keys.size, dtype=bool)
-    first[0] = True
-    np.not_equal(packed[1:], packed[:-1], out=first[1:])
-    inverse = np.empty(keys.size, dtype=np.int64)
-    inverse[position] = np.cumsum(first) - 1
-    return packed[first], inverse
-
-
-def _distinct(values: np.ndarray) -> np.ndarray:
-    """np.unique(values), by np.sort (which numpy vectorises, where np.unique partly hashes)."""
-    ordered = np.sort(values)
-    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if ordered.size else ordered
-
-
-def _member(values: np.ndarray, distinct: np.ndarray) -> np.ndarray:
-    """np.isin(values, distinct) for sorted distinct keys, by binary search."""
-    if not distinct.size:
-        return np.zeros(values.size, dtype=bool)
-    at = np.searchsorted(distinct, values)
-    at[at == distinct.size] = 0
-    return distinct[at] == values
 
 
 def _flat(features: Sequence[Features], field: str) -> tuple[np.ndarray, np.ndarray]:
@@ -240,7 +181,7 @@ def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tup
     key = first.astype(np.int64) * count + second
     del first, second
     contribution, anchor = contribution[distinct], anchor[distinct]
-    pair_keys, inverse = _ranked(key)
+    pair_keys, inverse = ranked(key)
     del key
     anchor_cos = np.bincount(inverse, weights=np.where(anchor, contribution, 0.0), minlength=pair_keys.size)
     word_cos = np.bincount(inverse, weights=np.where(anchor, 0.0, contribution), minlength=pair_keys.size)
