@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Sequence
 
@@ -23,6 +24,9 @@ from .features import Features, extract, ids
 
 #: Bump when features.py or shingles.py change what they compute: old entries are then ignored.
 VERSION = 4
+# Packed ids and signatures are stored in this machine's byte order: a cache copied to a machine
+# of the other order is ignored rather than misread.
+_STORED_VERSION = VERSION * 2 + (sys.byteorder == "big")
 FILE_NAME = "dedupe.sqlite"
 
 
@@ -123,7 +127,7 @@ class FeatureCache:
         found = {}
         try:
             with db:
-                for key, data in db.execute("SELECT hash, data FROM features WHERE version = ?", (VERSION,)):
+                for key, data in db.execute("SELECT hash, data FROM features WHERE version = ?", (_STORED_VERSION,)):
                     if key in hashes:
                         try:
                             found[key] = pickle.loads(data)
@@ -143,7 +147,7 @@ class FeatureCache:
             with db:
                 db.executemany(
                     "INSERT OR REPLACE INTO features (hash, version, data) VALUES (?, ?, ?)",
-                    ((key, VERSION, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in entries.items()),
+                    ((key, _STORED_VERSION, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in entries.items()),
                 )
         except sqlite3.Error:
             pass
