@@ -45,6 +45,8 @@ SERVE_EDITS = 9
 def run_wait4(command: list[str]) -> tuple[float, float, str, str, int]:
     """Run a command, return (seconds, peak RSS MiB, stdout, stderr, exit code) using wait4 for this child."""
     out_path, err_path = OUT / ".stdout", OUT / ".stderr"
+    # Whatever the last run left to write back to disk is flushed first, so no run pays for another's.
+    os.sync()
     with open(out_path, "w") as out, open(err_path, "w") as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=out, stderr=err)
@@ -79,8 +81,11 @@ def stats(values: list[float]) -> dict:
     return {"median": statistics.median(values), "min": min(values), "max": max(values)}
 
 
-def bench_size(n: int, runs: int, with_search: bool, with_serve: bool = False) -> dict:
+def bench_size(n: int, runs: int, with_search: bool, with_serve: bool = False, with_peers: bool = False) -> dict:
+    """site-builder on n items; with_peers: Hugo and Pelican too, each of their cold builds right after
+    one of ours, so that all three meet the disk (and the machine) in the same state."""
     corpus_dir = ensure_corpus(n)
+    peer_runs = PeerRuns(corpus_dir, OUT / f"peers-{n}") if with_peers else None
     project = OUT / f"project-{n}"
     project.mkdir(parents=True, exist_ok=True)
     (project / "pyproject.toml").write_text('[tool.site_builder]\ntitle = "Benchmark digest"\nbase_url = "https://example.org/"\n')
@@ -90,6 +95,8 @@ def bench_size(n: int, runs: int, with_search: bool, with_serve: bool = False) -
         shutil.rmtree(output, ignore_errors=True)
         shutil.rmtree(project / ".site-builder-cache", ignore_errors=True)
         cold.append(site_builder(corpus_dir, project, output))
+        if peer_runs:
+            peer_runs.run_each()
         nochange.append(site_builder(corpus_dir, project, output))
         path, original = edit_one_item(corpus_dir)
         try:
@@ -112,6 +119,8 @@ def bench_size(n: int, runs: int, with_search: bool, with_serve: bool = False) -
         shutil.rmtree(output, ignore_errors=True)
         with_index = site_builder(corpus_dir, project, output, search=True)
         result["search_index_s"] = with_index["stages"].get("search", with_index["seconds"] - result["cold_s"]["median"])
+    if peer_runs:
+        result["peers"] = peer_runs.results()
     if with_serve:
         # The preview server: a one-item edit, from the file's write to the browser's reload event.
         print(f"  preview server, {SERVE_EDITS} edits ...", file=sys.stderr, flush=True)
@@ -119,24 +128,27 @@ def bench_size(n: int, runs: int, with_search: bool, with_serve: bool = False) -
     return result
 
 
-def bench_peers(n: int, runs: int) -> dict:
-    corpus_dir = ensure_corpus(n)
-    work = OUT / f"peers-{n}"
-    work.mkdir(parents=True, exist_ok=True)
-    result = {}
-    for name, prepare in (("hugo", peers.prepare_hugo), ("pelican", peers.prepare_pelican)):
-        command = prepare(corpus_dir, work)
-        times = []
-        for _ in range(runs):
+class PeerRuns:
+    """Hugo and Pelican on one corpus: their commands, and the seconds of each cold build."""
+
+    def __init__(self, corpus_dir: Path, work: Path) -> None:
+        work.mkdir(parents=True, exist_ok=True)
+        self.work = work
+        self.commands = {"hugo": peers.prepare_hugo(corpus_dir, work), "pelican": peers.prepare_pelican(corpus_dir, work)}
+        self.times: dict[str, list[float]] = {name: [] for name in self.commands}
+
+    def run_each(self) -> None:
+        for name, command in self.commands.items():
             # A cold build for every tool: no output folder, removed outside the timing (as ours is).
             # Hugo's --cleanDestinationDir would otherwise rewrite the last run's files in place.
-            shutil.rmtree(work / f"{name}-public", ignore_errors=True)
+            shutil.rmtree(self.work / f"{name}-public", ignore_errors=True)
             seconds, rss, out, err, code = run_wait4(command)
             if code != 0:
                 raise SystemExit(f"{name} failed ({code}):\n{(out + err)[-2000:]}")
-            times.append(seconds)
-        result[name] = stats(times)
-    return result
+            self.times[name].append(seconds)
+
+    def results(self) -> dict:
+        return {name: stats(times) for name, times in self.times.items()}
 
 
 def ensure_corpus(n: int, seed: int = 7) -> Path:
@@ -170,7 +182,8 @@ def report(results: dict) -> str:
         "# Benchmark results", "",
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}; Python {m['python']}; {m['date']}.",
         f"Peers: Hugo {results.get('peer_versions', {}).get('hugo', '-')}, Pelican {results.get('peer_versions', {}).get('pelican', '-')}.",
-        f"Median of {results['runs']} runs (min–max). Builds without the search index unless said.", "",
+        f"Median of {results['runs']} runs (min–max). Builds without the search index unless said; "
+        "each peer's cold build runs right after one of ours, every tool starting without an output folder.", "",
         "| items | pages | cold build s | no-change s | one-edit s | items/s | pages/s | peak RSS MiB | search index s |",
         "| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: |",
     ]
@@ -222,11 +235,11 @@ def main() -> int:
     if peer_sizes:
         results["peer_versions"] = peers.ensure_peers()
     for n in sizes:
-        print(f"site-builder, {n} items ...", file=sys.stderr, flush=True)
-        results["sizes"].append(bench_size(n, args.runs, n <= args.search_up_to, n <= args.serve_up_to))
-    for n in peer_sizes:
-        print(f"Hugo and Pelican, {n} items ...", file=sys.stderr, flush=True)
-        results["peers"][str(n)] = bench_peers(n, args.runs)
+        print(f"site-builder, {n} items{' (with Hugo and Pelican)' if n in peer_sizes else ''} ...", file=sys.stderr, flush=True)
+        result = bench_size(n, args.runs, n <= args.search_up_to, n <= args.serve_up_to, n in peer_sizes)
+        if "peers" in result:
+            results["peers"][str(n)] = result.pop("peers")
+        results["sizes"].append(result)
     text = report(results)
     print(text)
     if not args.no_write:
