@@ -10,8 +10,13 @@ Bayes over the same model, normalised the same way).
 from __future__ import annotations
 
 import dataclasses
+import json
+import os
 import re
+import shutil
+import sys
 import unicodedata
+from pathlib import Path
 from functools import lru_cache
 from typing import Any, Callable, Sequence
 
@@ -35,22 +40,68 @@ Detect = Callable[[str, str], str]
 
 
 @lru_cache(maxsize=1)
-def _identifier():
-    # Imported lazily: loading the model costs ~0.5 s, spent only when an item needs it.
-    from py3langid.langid import _load_identifier
-
-    return _load_identifier(norm_probs=True)
-
-
-@lru_cache(maxsize=1)
 def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str], list[tuple[int, int]]]:
-    """py3langid's model as numpy arrays: next move, row bases, output feature per state, P(t|c), P(c)."""
-    ident = _identifier()
-    nextmove = np.frombuffer(ident.tk_nextmove, dtype=np.uint32).astype(np.int64)
-    rowbase = np.asarray(ident._rowbase, dtype=np.int64)
-    output = np.asarray(ident.tk_output, dtype=np.int64)
-    return (nextmove, rowbase, output, np.asarray(ident.nb_ptc, dtype=np.float32), np.asarray(ident.nb_pc, dtype=np.float32),
-            list(ident.nb_classes), list(ident._alias_pairs))
+    """py3langid's model as numpy arrays: next move, row bases, output feature per state, P(t|c), P(c),
+    the labels and the aliased label columns.
+
+    py3langid ships its model xz-compressed: unpacking it costs half a second in every build.  The
+    arrays are kept unpacked in the user's cache folder (like __pycache__: derived from the installed
+    package, rebuilt when it changes) and mapped from there, so forked workers share their pages.
+    """
+    folder = _model_cache()
+    if folder is not None:
+        try:
+            return _read_tables(folder)
+        except (OSError, ValueError, KeyError):
+            pass  # not there yet, or damaged: made again below
+    tables = _tables_from_package()
+    if folder is not None:
+        _write_tables(folder, tables)
+    return tables
+
+
+_ARRAYS = ("nextmove", "rowbase", "output", "ptc", "pc")
+
+
+def _tables_from_package() -> tuple:
+    from py3langid.langid import _load_identifier  # imported here: only a first build pays for it
+
+    ident = _load_identifier(norm_probs=True)
+    return (np.frombuffer(ident.tk_nextmove, dtype=np.uint32).copy(), np.asarray(ident._rowbase, dtype=np.int64),
+            np.asarray(ident.tk_output, dtype=np.int32), np.asarray(ident.nb_ptc, dtype=np.float32),
+            np.asarray(ident.nb_pc, dtype=np.float32), list(ident.nb_classes), [list(pair) for pair in ident._alias_pairs])
+
+
+def _model_cache() -> Path | None:
+    """This installation's folder for the unpacked model, named after the model file's size and time."""
+    try:
+        import py3langid
+
+        model = Path(py3langid.__file__).parent / "data" / "model.npz.xz"
+        stat = model.stat()
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except (OSError, RuntimeError, ImportError):
+        return None
+    return root / "site-builder" / f"langid-{stat.st_size}-{stat.st_mtime_ns}-{sys.byteorder}"
+
+
+def _read_tables(folder: Path) -> tuple:
+    arrays = [np.load(folder / f"{name}.npy", mmap_mode="r") for name in _ARRAYS]
+    extra = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
+    return (*arrays, extra["labels"], [tuple(pair) for pair in extra["aliases"]])
+
+
+def _write_tables(folder: Path, tables: tuple) -> None:
+    """Best effort: a folder that cannot be written only means the next build unpacks the model again."""
+    temporary = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
+    try:
+        temporary.mkdir(parents=True, exist_ok=True)
+        for name, array in zip(_ARRAYS, tables):
+            np.save(temporary / f"{name}.npy", array)
+        (temporary / "labels.json").write_text(json.dumps({"labels": tables[5], "aliases": tables[6]}), encoding="utf-8")
+        os.replace(temporary, folder)
+    except OSError:
+        shutil.rmtree(temporary, ignore_errors=True)
 
 
 def warm_language_model() -> None:
