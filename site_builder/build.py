@@ -19,7 +19,7 @@ from .seo import head_helpers, seo_files
 from .load import load_items
 from .models import Digest, Item, Page, Story
 from .pages import plan_pages
-from .parallel import fork_map
+from .parallel import fork_map, no_collection
 from .rank import rank, topic_key
 from .render import THEME, Renderer, fingerprint_assets
 from .write import OutputWriter
@@ -94,6 +94,11 @@ Progress = Callable[[str, int, int], None]
 
 def build(config: SiteConfig, options: BuildOptions, progress: Progress | None = None, cache: BuildCache | None = None) -> BuildReport:
     """Build the site from options.content_dir into options.output_dir, reusing what `cache` remembers."""
+    with no_collection():
+        return _build(config, options, progress, cache)
+
+
+def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None, cache: BuildCache | None) -> BuildReport:
     timer = StageTimer()
     cache = cache or BuildCache.open(options.cache_dir, clean=options.clean)
     with timer("load"):
