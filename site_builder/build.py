@@ -22,6 +22,7 @@ from .pages import plan_pages
 from .parallel import fork_map, no_collection
 from .rank import rank, topic_key
 from .render import THEME, Renderer, fingerprint_assets
+from .unchanged import inputs_key, now_ns, remember, unchanged
 from .write import OutputWriter
 
 
@@ -38,6 +39,9 @@ class BuildOptions:
     workers: int = 1
     #: Content files whose errors stop the build before it writes (the preview server passes the files just edited).
     strict_paths: frozenset[str] = frozenset()
+    #: Stop at once when nothing the build reads changed since the last one (see unchanged.py); the preview
+    #: server turns it off, as it needs the state a build makes.
+    skip_unchanged: bool = True
 
     @property
     def cache_dir(self) -> Path:
@@ -100,6 +104,14 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
 
 def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None, cache: BuildCache | None) -> BuildReport:
     timer = StageTimer()
+    started_ns = now_ns()
+    inputs = None
+    if options.skip_unchanged and not options.clean and not options.strict_paths:
+        with timer("inputs"):
+            inputs = inputs_key(config, options, [options.project_dir / "templates", options.project_dir / "static"])
+            last = unchanged(options.cache_dir, options.output_dir, inputs)
+        if last is not None:
+            return BuildReport(last.items, last.stories, last.pages, last.problems, timer.total(), tuple(timer.stages))
     cache = cache or BuildCache.open(options.cache_dir, clean=options.clean)
     with timer("load"):
         items, problems = load_items(options.content_dir, config.language, cache.items_for(config.language), options.workers)
@@ -141,6 +153,8 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
             output.commit()
     with timer("cache"):
         cache.save()
+        if options.skip_unchanged and cache.folder is not None:
+            remember(cache.folder, options.output_dir, inputs, started_ns, len(items), len(stories), len(pages), tuple(problems))
     state = SiteState(config, options, tuple(items), tuple(stories), digest, tuple(pages), renderer, tuple(problems))
     return BuildReport(len(items), len(stories), len(pages), tuple(problems), timer.total(), tuple(timer.stages), state)
 

@@ -90,6 +90,7 @@ def content_files(root: Path) -> Iterator[tuple[str, str | None]]:
     """(path relative to root, problem or None) for every content file, in a stable order."""
     stack = [root]
     found: list[tuple[str, str | None]] = []
+    prefix = len(os.path.join(str(root), ""))  # entry paths start with the root: cut, not Path.relative_to (10k Paths: 0.2 s)
     while stack:
         folder = stack.pop()
         try:
@@ -100,7 +101,7 @@ def content_files(root: Path) -> Iterator[tuple[str, str | None]]:
         for entry in entries:
             if is_ignored(entry.name):
                 continue
-            relative = _relative(Path(entry.path), root)
+            relative = entry.path[prefix:].replace(os.sep, "/")
             if entry.is_symlink():
                 try:
                     target = Path(entry.path).resolve(strict=True)

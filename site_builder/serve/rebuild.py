@@ -84,7 +84,7 @@ class Rebuilder:
             if self.config is None or ChangeKind.CONFIG in batch:
                 self.config = load_config(self.paths.project).with_overrides(base_url=self.base_url)
             options = BuildOptions(self.paths.content, self.paths.output, self.paths.project, drafts=self.drafts,
-                                   search=self.search, strict_paths=frozenset(self.edited))
+                                   search=self.search, strict_paths=frozenset(self.edited), skip_unchanged=False)
             self.state = self.index = None
             report = build(self.config, options, cache=self.cache)
             self.state = report.state

@@ -1,0 +1,64 @@
+"""A build with nothing to do (unchanged.py): it stops at once, says what the last build said, and
+never trusts an output folder someone touched since."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from test_incremental import clean_build, snapshot, story
+
+
+def entries(folder: Path) -> dict[str, tuple[int, int]]:
+    """Every file's inode and mtime: a build that wrote nothing leaves them all as they were."""
+    return {p.relative_to(folder).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.rglob("*") if p.is_file()}
+
+
+def settled_site(site) -> None:
+    """Items, one with an error, written long enough before the build that their mtimes are trusted."""
+    for n in range(6):
+        site.item(f"s{n}.md", story(n))
+    site.item("broken.md", "---\ntitle: [unclosed\n---\nBody.\n")
+    past = time.time() - 60
+    for path in (site.root / "content").iterdir():
+        os.utime(path, (past, past))
+
+
+def test_a_build_with_nothing_to_do_writes_nothing_and_reports_the_same(site) -> None:
+    settled_site(site)
+    first = site.build("--no-search")
+    before = entries(first.output)
+    again = site.build("--no-search", "--verbose")
+    assert again.code == first.code == 0
+    assert again.out.split(" in ")[0] == first.out.split(" in ")[0]  # "Built ...: 7 items → ... pages"
+    assert "broken.md:3: invalid YAML" in again.err and "broken.md:3: invalid YAML" in first.err  # reported again
+    assert "render" not in again.err  # stopped before any stage but the check
+    assert entries(again.output) == before
+    assert site.build("--no-search", "--strict").code == 1  # --strict still fails on the same error
+
+
+def test_an_output_folder_touched_by_hand_is_built_again(site) -> None:
+    settled_site(site)
+    public = site.build("--no-search").output
+    expected = snapshot(public)
+    page = next(p for p in public.glob("stories/*/index.html"))
+    page.unlink()
+    (public / "stray.txt").write_text("not ours")
+    site.build("--no-search")
+    assert snapshot(public) == expected
+    assert snapshot(public) == snapshot(clean_build(site))
+
+
+def test_changed_inputs_are_built_again(site) -> None:
+    settled_site(site)
+    public = site.build("--no-search").output
+    site.write("templates/404.html", "{% extends 'base.html' %}{% block main %}Lost here.{% endblock %}")
+    site.build("--no-search")
+    assert "Lost here." in (public / "404.html").read_text()
+    site.item("s1.md", story(1, title="A headline written later"))
+    site.build("--no-search")
+    assert (public / "stories" / "a-headline-written-later" / "index.html").is_file()
+    site.config("title = 'Renamed digest'\n")
+    site.build("--no-search")
+    assert "Renamed digest" in (public / "index.html").read_text()
