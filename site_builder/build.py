@@ -114,7 +114,8 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
             return BuildReport(last.items, last.stories, last.pages, last.problems, timer.total(), tuple(timer.stages))
     cache = cache or BuildCache.open(options.cache_dir, clean=options.clean)
     with timer("load"):
-        items, problems = load_items(options.content_dir, config.language, cache.items_for(config.language), options.workers)
+        items, problems = load_items(options.content_dir, config.language, cache.items_for(config.language), options.workers,
+                                     inputs.listing if inputs else None)
         stop_on_edited_errors(problems, options.strict_paths)
         items = [item for item in items if options.drafts or not item.draft]
         content_key = cache.content_key(items, config, options.drafts)
@@ -151,10 +152,12 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
                 index_search(output)
         with timer("swap"):
             output.commit()
+        written = output.files.keys()
     with timer("cache"):
         cache.save()
         if options.skip_unchanged and cache.folder is not None:
-            remember(cache.folder, options.output_dir, inputs, started_ns, len(items), len(stories), len(pages), tuple(problems))
+            remember(cache.folder, options.output_dir, inputs, started_ns, list(written), len(items), len(stories), len(pages),
+                     tuple(problems))
     state = SiteState(config, options, tuple(items), tuple(stories), digest, tuple(pages), renderer, tuple(problems))
     return BuildReport(len(items), len(stories), len(pages), tuple(problems), timer.total(), tuple(timer.stages), state)
 

@@ -5,8 +5,8 @@ the build options, the files of `templates/` and `static/`, and the content
 files.  `inputs_key` sums those up: content files by path, size and mtime
 (one `stat` each, nothing read), templates and static files by their bytes
 (there are few).  When the key equals the last complete build's and the
-output folder still holds exactly what that build wrote (every entry with
-the size, mtime and inode it had), the build is over before it starts: nothing is parsed,
+output folder still holds exactly what that build wrote (every file and
+folder with the size, mtime and inode it had), the build is over before it starts: nothing is parsed,
 rendered or written, and the last build's summary and problems are reported
 again.
 
@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import ContentError
 from .incremental import _RACY_NS, code_version
-from .load import content_files
+from .load import content_listing
 
 FILE_NAME = "last-build.pickle"
 
@@ -38,6 +38,7 @@ class LastBuild:
 
     key: str
     started_ns: int
+    files: list[str]            # every file it wrote into the output folder
     output_digest: str
     items: int
     stories: int
@@ -45,8 +46,18 @@ class LastBuild:
     problems: tuple[ContentError, ...]
 
 
-def inputs_key(config: Any, options: Any, folders: list[Path]) -> tuple[str, int] | None:
-    """The key of everything a build reads, and the newest content mtime; None when a file cannot be stat'ed."""
+@dataclass(frozen=True, slots=True)
+class Inputs:
+    """What a build is about to read: its key, the newest content mtime, and the content listing
+    (which load_items takes as it is, so the folder is walked once)."""
+
+    key: str
+    newest_ns: int
+    listing: list[tuple[str, str | None, os.stat_result | None]]
+
+
+def inputs_key(config: Any, options: Any, folders: list[Path]) -> Inputs | None:
+    """Everything a build reads, summed up; None when a content file cannot be stat'ed."""
     digest = hashlib.blake2b(digest_size=16)
     for part in (code_version(), repr(config), str(options.content_dir.resolve()), str(options.output_dir.resolve()),
                  repr((options.drafts, options.search))):
@@ -56,76 +67,83 @@ def inputs_key(config: Any, options: Any, folders: list[Path]) -> tuple[str, int
             for path in sorted(folder.rglob("*")):
                 if path.is_file():
                     digest.update(f"{path}\x1e".encode("utf-8", "surrogatepass") + hashlib.sha256(path.read_bytes()).digest())
-    root = options.content_dir.resolve()
+    listing = content_listing(options.content_dir.resolve())
     newest = 0
-    for relative, problem in content_files(root):
-        try:
-            stat = os.stat(os.path.join(root, relative))
-        except OSError:
+    for relative, problem, stat in listing:
+        if problem is None and stat is None:
             return None
-        newest = max(newest, stat.st_mtime_ns)
-        digest.update(f"{relative}\x1e{problem}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}\x1f".encode("utf-8", "surrogatepass"))
-    return digest.hexdigest(), newest
+        if stat is not None:
+            newest = max(newest, stat.st_mtime_ns)
+            digest.update(f"{relative}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}\x1f".encode("utf-8", "surrogatepass"))
+        else:
+            digest.update(f"{relative}\x1e{problem}\x1f".encode("utf-8", "surrogatepass"))
+    return Inputs(digest.hexdigest(), newest, listing)
 
 
-def output_digest(output: Path) -> str | None:
-    """A digest of what the output folder holds: every entry's path, kind, size, mtime and inode.
+def output_digest(output: Path, files: list[str]) -> str | None:
+    """A digest of the output folder as far as the build knows it: each file it made, and each folder
+    holding them, by size, mtime and inode (a folder's mtime moves when anything is added to it or
+    removed from it), and whatever another tool wrote at the top (the search index) entry by entry.
 
-    Anything removed, added, replaced or rewritten there since (by hand, by another tool) changes it,
-    so such a folder is always built again; None when there is no folder."""
+    Anything removed, added, replaced or rewritten there since changes it, so such a folder is always
+    built again; None when the folder or one of the files is gone.  Made from one stat per known path:
+    listing the 60 000 folders of a 100k-item site would cost more than the build saves."""
     digest = hashlib.blake2b(digest_size=16)
-    stack = [str(output)]
-    prefix = len(os.path.join(str(output), ""))
-    found = False
-    while stack:
-        folder = stack.pop()
-        try:
-            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
-        except OSError:
-            return None
-        found = True
-        for entry in entries:
-            try:
-                stat = entry.stat(follow_symlinks=False)
-            except OSError:
-                return None
-            digest.update(f"{entry.path[prefix:]}\x1e{stat.st_mode}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}\x1e{stat.st_ino}\x1f"
-                          .encode("utf-8", "surrogatepass"))
-            if entry.is_dir(follow_symlinks=False):
-                stack.append(entry.path)
-    return digest.hexdigest() if found else None
+    folders = {""}
+    ours = set()
+    try:
+        for relative in files:
+            stat = os.stat(os.path.join(output, relative))
+            digest.update(f"{relative}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}\x1e{stat.st_ino}\x1f".encode("utf-8", "surrogatepass"))
+            parent = relative.rpartition("/")[0]
+            while parent not in folders:
+                folders.add(parent)
+                parent = parent.rpartition("/")[0]
+            ours.add(relative.partition("/")[0])
+        for folder in sorted(folders):
+            stat = os.stat(os.path.join(output, folder) if folder else output)
+            digest.update(f"{folder}/\x1e{stat.st_mtime_ns}\x1e{stat.st_ino}\x1f".encode("utf-8", "surrogatepass"))
+        for entry in sorted(os.scandir(output), key=lambda e: e.name):
+            if entry.name not in ours:
+                for path in sorted([Path(entry.path), *Path(entry.path).rglob("*")]):
+                    stat = path.stat(follow_symlinks=False)
+                    digest.update(f"{path}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}\x1e{stat.st_ino}\x1f".encode("utf-8", "surrogatepass"))
+    except OSError:
+        return None
+    return digest.hexdigest()
 
 
-def unchanged(cache_folder: Path, output: Path, key: tuple[str, int] | None) -> LastBuild | None:
+def unchanged(cache_folder: Path, output: Path, inputs: Inputs | None) -> LastBuild | None:
     """The last build, when this one would make exactly what it made and the output still holds it."""
-    if key is None:
+    if inputs is None:
         return None
     try:
         with open(cache_folder / FILE_NAME, "rb") as handle:
             last = pickle.load(handle)
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, IndexError):
         return None
-    if not isinstance(last, LastBuild) or last.key != key[0]:
+    if not isinstance(last, LastBuild) or last.key != inputs.key:
         return None
-    if key[1] >= last.started_ns - _RACY_NS:
+    if inputs.newest_ns >= last.started_ns - _RACY_NS:
         return None  # a file written in the same clock tick as the last build read it
-    if output_digest(output) != last.output_digest:
+    if output_digest(output, last.files) != last.output_digest:
         return None
     return last
 
 
-def remember(cache_folder: Path, output: Path, key: tuple[str, int] | None, started_ns: int,
+def remember(cache_folder: Path, output: Path, inputs: Inputs | None, started_ns: int, files: list[str],
              items: int, stories: int, pages: int, problems: tuple[ContentError, ...]) -> None:
     """Keep what a complete build read and made, for the next one to compare with."""
     path = cache_folder / FILE_NAME
-    digest = output_digest(output)
-    if key is None or digest is None:
+    files = sorted(files)
+    digest = output_digest(output, files)
+    if inputs is None or digest is None:
         path.unlink(missing_ok=True)
         return
     temporary = path.with_name(f".{FILE_NAME}.{os.getpid()}")
     try:
         with open(temporary, "wb") as handle:
-            pickle.dump(LastBuild(key[0], started_ns, digest, items, stories, pages, problems), handle,
+            pickle.dump(LastBuild(inputs.key, started_ns, files, digest, items, stories, pages, problems), handle,
                         protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
     except OSError:

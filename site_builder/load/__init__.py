@@ -27,27 +27,26 @@ _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | None = None,
-               workers: int = 1) -> tuple[list[Item], list[ContentError]]:
+               workers: int = 1, listing: list[tuple[str, str | None, os.stat_result | None]] | None = None,
+               ) -> tuple[list[Item], list[ContentError]]:
     """Every item under `content_dir` (drafts included), sorted by path, and every problem found.
 
     With a cache, a file whose size and mtime did not change is not read again (see incremental.py).
     Files that must be read are parsed in `workers` processes when there are many.
     """
     root = content_dir.resolve()
-    files = list(content_files(root))
+    listing = listing if listing is not None else content_listing(root)
+    files = [(relative, problem) for relative, problem, _ in listing]
     results: dict[str, tuple[Item | None, list[ContentError]]] = {}
     stats: dict[str, os.stat_result] = {}
     misses: list[str] = []
-    for relative, problem in files:
+    for relative, problem, stat in listing:
         if problem:
             results[relative] = (None, [ContentError(relative, 1, problem)])
             continue
         if cache is not None:
-            try:
-                stats[relative] = stat = (root / relative).stat()
-            except OSError:
-                pass
-            else:
+            if stat is not None:
+                stats[relative] = stat
                 known = cache.lookup(relative, stat, root / relative)
                 if known is not None:
                     results[relative] = known
@@ -84,6 +83,20 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
     if cache is not None:
         cache.forget_except({relative for relative, problem in files if not problem})
     return items, errors
+
+
+def content_listing(root: Path) -> list[tuple[str, str | None, os.stat_result | None]]:
+    """content_files() with each file's stat (None for a problem, or a file gone meanwhile)."""
+    listing = []
+    for relative, problem in content_files(root):
+        stat = None
+        if problem is None:
+            try:
+                stat = os.stat(os.path.join(root, relative))
+            except OSError:
+                pass
+        listing.append((relative, problem, stat))
+    return listing
 
 
 def content_files(root: Path) -> Iterator[tuple[str, str | None]]:
