@@ -50,7 +50,7 @@ class OutputWriter:
         self._lock_file = None
         self.written = 0
         self.records = TreeRecords(trees) if trees else None
-        #: relative path -> sha256, for every file of this build
+        #: relative path -> content id (sha256 and length), for every file of this build
         self.files: dict[str, str] = {}
         #: what the live site and the staging folder hold (empty when unknown)
         self.live: dict[str, str] = {}
@@ -109,17 +109,17 @@ class OutputWriter:
         return self.staging.joinpath(*pure.parts)
 
     def write(self, relative: str, data: str | bytes) -> str:
-        """Put `data` at `relative`; returns its sha256.  Bytes already there are not written again."""
+        """Put `data` at `relative`; returns its content id.  Bytes already there are not written again."""
         sha = self.place(relative, data)
         self.note(relative, sha)
         return sha
 
     def place(self, relative: str, data: str | bytes) -> str:
         """The file-system half of write(): safe in a forked worker, whose bookkeeping is thrown away;
-        the parent then calls note() with the returned sha256."""
+        the parent then calls note() with the returned content id (see content_id())."""
         if isinstance(data, str):
             data = data.encode("utf-8")
-        sha = hashlib.sha256(data).hexdigest()
+        sha = content_id(data)
         if self.keep(relative, sha):
             return sha
         path = self.path_for(relative)
@@ -143,12 +143,18 @@ class OutputWriter:
             return True
         if self.live.get(relative) != sha:
             return False
+        live = self.output.joinpath(*PurePosixPath(relative).parts)
+        try:
+            if os.stat(live).st_size != id_size(sha):
+                return False  # changed since it was written (by hand, by another tool): the caller writes it
+        except OSError:
+            return False  # gone: the caller writes it
         path = self.path_for(relative)
         self._folder(path.parent)
         try:
             if self.staged.pop(relative, None) is not None:
                 path.unlink(missing_ok=True)
-            os.link(self.output.joinpath(*PurePosixPath(relative).parts), path)
+            os.link(live, path)
         except OSError:
             return False  # the live file is gone or links are not possible: the caller writes it
         self.files[relative] = self.staged[relative] = sha
@@ -261,6 +267,20 @@ class OutputWriter:
         """Top-level names written into the staging folder by someone else (a search indexer)."""
         ours = {relative.split("/", 1)[0] for relative in self.files}
         return sorted(entry.name for entry in os.scandir(self.staging) if entry.name not in ours)
+
+
+def content_id(data: bytes) -> str:
+    """What a file's bytes are known by in the records: their sha256 and their length.
+
+    The length lets a build check, with one stat, that a live file it is about to link
+    into the new site still is what the record says (not edited by hand since)."""
+    return f"{hashlib.sha256(data).hexdigest()}:{len(data)}"
+
+
+def id_size(identifier: str) -> int:
+    """The length a content id says its bytes have (-1 when it says none)."""
+    length = identifier.rpartition(":")[2]
+    return int(length) if length.isdigit() else -1
 
 
 def previous_path(output: Path) -> Path:

@@ -22,7 +22,6 @@ None: the server does a full build instead.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -40,7 +39,7 @@ from ..load.language import Languages
 from ..models import Item, Page, Story
 from ..pages import plan_pages
 from ..rank import rank
-from ..write import TreeRecords
+from ..write import TreeRecords, content_id
 
 #: Reasons of the deduplicator that mark the later item of a pair as a copy of the other's text.
 _COPY_REASONS = ("minhash", "same-text", "containment")
@@ -211,7 +210,7 @@ def _write(output: Path, cache: BuildCache, files: list[tuple[str, str]], remove
                 folder = folder.parent
         for relative, text in files:
             data = text.encode("utf-8")
-            sha = hashlib.sha256(data).hexdigest()
+            sha = content_id(data)
             if known.get(relative) == sha:
                 continue
             target = _inside(output, relative)
