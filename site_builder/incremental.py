@@ -232,8 +232,12 @@ def fingerprint(value: Any, memo: dict[int, str]) -> str:
     known = memo.get(id(value))
     if known is not None:
         return known
-    # Atoms inline (no call per field): a build fingerprints every field of every item, 500 000 values.
-    if dataclasses.is_dataclass(value):
+    if type(value) is Item and value.content_hash:
+        # An item is made from its file's bytes, its path and the configuration (which every key holds):
+        # those stand for its dozen fields, text and all.
+        text = _hash("Item", value.source, value.content_hash)
+    # Atoms inline (no call per field): the stories' own fields are many small values.
+    elif dataclasses.is_dataclass(value):
         names = _FIELDS.get(type(value))
         if names is None:
             names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value) if f.name != "extra")
