@@ -22,7 +22,7 @@ from .pages import plan_pages
 from .parallel import fork_map, no_collection
 from .rank import rank, topic_key
 from .render import THEME, Renderer, fingerprint_assets
-from .unchanged import inputs_key, now_ns, remember, unchanged
+from .unchanged import inputs_key, remember, unchanged
 from .write import OutputWriter
 
 
@@ -104,7 +104,7 @@ def build(config: SiteConfig, options: BuildOptions, progress: Progress | None =
 
 def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None, cache: BuildCache | None) -> BuildReport:
     timer = StageTimer()
-    started_ns = now_ns()
+    started_ns = time.time_ns()
     inputs = None
     if options.skip_unchanged and not options.clean and not options.strict_paths:
         with timer("inputs"):

@@ -113,11 +113,11 @@ class BuildCache:
         gitignore = folder / ".gitignore"
         if not gitignore.exists():
             gitignore.write_text("*\n")
-        saved = _read_pickle(folder / "items.pickle")
+        saved = read_pickle(folder / "items.pickle")
         if saved and saved.get("version") == code_version():
             cache_.items = ItemCache(saved["items"], saved["default_lang"])
             cache_.stages = saved["stages"]
-        pages = _read_pickle(folder / "pages.pickle")
+        pages = read_pickle(folder / "pages.pickle")
         if pages and pages.get("version") == code_version():
             cache_.pages = pages["pages"]
         return cache_
@@ -151,13 +151,13 @@ class BuildCache:
         if self.folder is None:
             return
         if self.items.dirty or self._stages_dirty:
-            _write_pickle(self.folder / "items.pickle", {
+            write_pickle(self.folder / "items.pickle", {
                 "version": code_version(), "default_lang": self.items.default_lang,
                 "items": self.items.entries, "stages": self.stages,
             })
             self.items.dirty = self._stages_dirty = False
         if self._pages_dirty:
-            _write_pickle(self.folder / "pages.pickle", {"version": code_version(), "pages": self.pages})
+            write_pickle(self.folder / "pages.pickle", {"version": code_version(), "pages": self.pages})
             self._pages_dirty = False
 
 
@@ -206,17 +206,18 @@ class PageKeys:
 def globals_key(config: Any, template_dirs: list[Path], static_dirs: list[Path], helpers: dict[str, Any],
                 assets: dict[str, str], digest: Digest) -> str:
     """What any page can reach besides its own context: config, templates, static files, link maps."""
-    parts = [code_version(), repr(config), repr(sorted(assets.items()))]
-    for folder in [*template_dirs, *static_dirs]:
-        if folder.is_dir():
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    parts.append(f"{path}:{hashlib.sha256(path.read_bytes()).hexdigest()}")
+    parts = [code_version(), repr(config), repr(sorted(assets.items())), *file_hashes([*template_dirs, *static_dirs])]
     # topic_path and source_path answer from maps over the whole digest: small, so always part of the key.
     parts.append(repr([(t.name, t.slug, tuple(sorted({n for s in t.stories for n in s.topics}))) for t in digest.topics]))
     parts.append(repr([(s.name, s.domain, s.slug) for s in digest.sources]))
     parts.extend(sorted(helpers))
     return _hash(*parts)
+
+
+def file_hashes(folders: Iterable[Path]) -> list[str]:
+    """"path:sha256" for every file under the folders (templates and static files: few and small)."""
+    return [f"{path}:{hashlib.sha256(path.read_bytes()).hexdigest()}"
+            for folder in folders if folder.is_dir() for path in sorted(folder.rglob("*")) if path.is_file()]
 
 
 _ATOMS = (str, int, float, bool, type(None), datetime, date, timedelta)
@@ -257,7 +258,7 @@ def fingerprint(value: Any, memo: dict[int, str]) -> str:
     return text
 
 
-def _read_pickle(path: Path) -> dict | None:
+def read_pickle(path: Path) -> Any:
     try:
         with open(path, "rb") as handle:
             return pickle.load(handle)
@@ -265,7 +266,7 @@ def _read_pickle(path: Path) -> dict | None:
         return None  # a missing or damaged cache is an empty one
 
 
-def _write_pickle(path: Path, data: Any) -> None:
+def write_pickle(path: Path, data: Any) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     with open(temporary, "wb") as handle:
         pickle.dump(data, handle, protocol=pickle.HIGHEST_PROTOCOL)

@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import pickle
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import ContentError
-from .incremental import _RACY_NS, code_version
+from .incremental import _RACY_NS, code_version, file_hashes, read_pickle, write_pickle
 from .load import content_listing
 
 FILE_NAME = "last-build.pickle"
@@ -62,11 +60,8 @@ def inputs_key(config: Any, options: Any, folders: list[Path]) -> Inputs | None:
     for part in (code_version(), repr(config), str(options.content_dir.resolve()), str(options.output_dir.resolve()),
                  repr((options.drafts, options.search))):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\x1f")
-    for folder in folders:
-        if folder.is_dir():
-            for path in sorted(folder.rglob("*")):
-                if path.is_file():
-                    digest.update(f"{path}\x1e".encode("utf-8", "surrogatepass") + hashlib.sha256(path.read_bytes()).digest())
+    for part in file_hashes(folders):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\x1f")
     listing = content_listing(options.content_dir.resolve())
     newest = 0
     for relative, problem, stat in listing:
@@ -117,11 +112,7 @@ def unchanged(cache_folder: Path, output: Path, inputs: Inputs | None) -> LastBu
     """The last build, when this one would make exactly what it made and the output still holds it."""
     if inputs is None:
         return None
-    try:
-        with open(cache_folder / FILE_NAME, "rb") as handle:
-            last = pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, IndexError):
-        return None
+    last = read_pickle(cache_folder / FILE_NAME)
     if not isinstance(last, LastBuild) or last.key != inputs.key:
         return None
     if inputs.newest_ns >= last.started_ns - _RACY_NS:
@@ -136,19 +127,11 @@ def remember(cache_folder: Path, output: Path, inputs: Inputs | None, started_ns
     """Keep what a complete build read and made, for the next one to compare with."""
     path = cache_folder / FILE_NAME
     files = sorted(files)
-    digest = output_digest(output, files)
+    digest = output_digest(output, files) if inputs is not None else None
     if inputs is None or digest is None:
         path.unlink(missing_ok=True)
         return
-    temporary = path.with_name(f".{FILE_NAME}.{os.getpid()}")
     try:
-        with open(temporary, "wb") as handle:
-            pickle.dump(LastBuild(inputs.key, started_ns, files, digest, items, stories, pages, problems), handle,
-                        protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
+        write_pickle(path, LastBuild(inputs.key, started_ns, files, digest, items, stories, pages, problems))
     except OSError:
-        temporary.unlink(missing_ok=True)
-
-
-def now_ns() -> int:
-    return time.time_ns()
+        pass  # a cache that cannot be written only costs the next build its shortcut

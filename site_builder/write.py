@@ -29,6 +29,7 @@ import pickle
 import shutil
 from pathlib import Path, PurePosixPath
 from types import TracebackType
+from typing import IO
 
 from .errors import BuildError
 
@@ -42,7 +43,6 @@ class OutputWriter:
     def __init__(self, output: Path, trees: Path | None = None) -> None:
         self.output = output.resolve()
         parent = self.output.parent
-        self.lock_path = parent / f".{self.output.name}.lock"
         self.staging = parent / f".{self.output.name}.tmp-{os.getpid()}"
         self.parked = parent / f".{self.output.name}.old-{os.getpid()}"
         self.previous = previous_path(self.output)
@@ -58,13 +58,7 @@ class OutputWriter:
         self._folders: set[Path] = set()
 
     def __enter__(self) -> "OutputWriter":
-        self.output.parent.mkdir(parents=True, exist_ok=True)
-        self._lock_file = open(self.lock_path, "a+")
-        try:
-            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self._lock_file.close()
-            raise BuildError(f"another build is writing to {self.output} right now; try again when it has finished") from None
+        self._lock_file = take_lock(self.output)
         recover(self.output)
         shutil.rmtree(self.staging, ignore_errors=True)
         if self.records is not None:
@@ -98,15 +92,11 @@ class OutputWriter:
                 self._keep_unfinished()
         finally:
             if self._lock_file is not None:
-                fcntl.flock(self._lock_file, fcntl.LOCK_UN)
-                self._lock_file.close()
+                release_lock(self._lock_file)
 
     def path_for(self, relative: str) -> Path:
         """The staging path of an output file; refuses anything that would land outside it."""
-        pure = PurePosixPath(relative)
-        if pure.is_absolute() or ".." in pure.parts or "\\" in relative or "\x00" in relative or not pure.parts:
-            raise BuildError(f"refusing to write outside the output folder: {relative!r}")
-        return self.staging.joinpath(*pure.parts)
+        return inside(self.staging, relative)
 
     def write(self, relative: str, data: str | bytes) -> str:
         """Put `data` at `relative`; returns its content id.  Bytes already there are not written again."""
@@ -253,20 +243,50 @@ class OutputWriter:
     def _remove_leftovers(self) -> None:
         """Files of the reused folder that this build did not make (deleted or renamed items)."""
         for relative in self.staged.keys() - self.files.keys():
-            path = self.path_for(relative)
-            path.unlink(missing_ok=True)
-            folder = path.parent
-            while folder != self.staging:
-                try:
-                    folder.rmdir()  # only when empty
-                except OSError:
-                    break
-                folder = folder.parent
+            remove(self.staging, relative)
 
     def _foreign_names(self) -> list[str]:
         """Top-level names written into the staging folder by someone else (a search indexer)."""
         ours = {relative.split("/", 1)[0] for relative in self.files}
         return sorted(entry.name for entry in os.scandir(self.staging) if entry.name not in ours)
+
+
+def take_lock(output: Path) -> IO[str]:
+    """The output folder's lock (`.<name>.lock` beside it), held by whoever writes into the folder."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    lock = open(output.parent / f".{output.name}.lock", "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        lock.close()
+        raise BuildError(f"another build is writing to {output} right now; try again when it has finished") from None
+    return lock
+
+
+def release_lock(lock: IO[str]) -> None:
+    fcntl.flock(lock, fcntl.LOCK_UN)
+    lock.close()
+
+
+def inside(root: Path, relative: str) -> Path:
+    """A site path (POSIX, from the site's root) under `root`; refuses anything that would land outside it."""
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in relative or "\x00" in relative or not pure.parts:
+        raise BuildError(f"refusing to write outside the output folder: {relative!r}")
+    return root.joinpath(*pure.parts)
+
+
+def remove(root: Path, relative: str) -> None:
+    """Delete a file of the site under `root`, and the folders that it leaves empty."""
+    path = inside(root, relative)
+    path.unlink(missing_ok=True)
+    folder = path.parent
+    while folder != root:
+        try:
+            folder.rmdir()  # only when empty
+        except OSError:
+            break
+        folder = folder.parent
 
 
 def content_id(data: bytes) -> str:

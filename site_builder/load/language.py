@@ -16,8 +16,8 @@ import re
 import shutil
 import sys
 import unicodedata
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np

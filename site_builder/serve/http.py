@@ -13,6 +13,7 @@ from __future__ import annotations
 import mimetypes
 import queue
 import re
+import sys
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -90,8 +91,6 @@ class PreviewServer(ThreadingHTTPServer):
     def handle_error(self, request, client_address) -> None:
         # A browser that closes a tab or cancels a request mid-response is normal, not an error
         # to print as a traceback; anything else still is.
-        import sys
-
         if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)):
             return
         super().handle_error(request, client_address)

@@ -21,25 +21,23 @@ None: the server does a full build instead.
 
 from __future__ import annotations
 
-import fcntl
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Iterable, Iterator
+from typing import Iterable
 
 from ..build import ContentFailure, SiteState, template_helpers
 from ..dedupe.stories import make_story
 from ..dedupe.urls import canonical_url, item_keys
-from ..errors import BuildError, ContentError
+from ..errors import ContentError
 from ..feeds import feed_files, feed_specs
 from ..incremental import BuildCache, PageKeys
 from ..load import is_ignored, read_file
 from ..load.language import Languages
-from ..models import Item, Page, Story
+from ..models import Item, Story
 from ..pages import plan_pages
 from ..rank import rank
-from ..write import TreeRecords, content_id
+from ..write import TreeRecords, content_id, inside, release_lock, remove, take_lock
 
 #: Reasons of the deduplicator that mark the later item of a pair as a copy of the other's text.
 _COPY_REASONS = ("minhash", "same-text", "containment")
@@ -109,7 +107,7 @@ def quick_edit(state: SiteState, index: Index, edited: Iterable[str], cache: Bui
         changed_ids.add(story.id)
 
     ordered_items = tuple(items[source] for source in sorted(items))
-    # Ranking warnings (slug collisions) are the exact build's to report: a collision makes _same_links fail.
+    # Ranking warnings (slug collisions) are left for the exact build that follows to report.
     digest = rank(stories, ordered_items, config, None, previous=state.digest, changed=changed_ids)
     if not _same_links(state.digest, digest):
         return None
@@ -129,7 +127,8 @@ def quick_edit(state: SiteState, index: Index, edited: Iterable[str], cache: Bui
     outputs += _changed_feeds(state, digest, helpers["story_path"])
 
     written = _write(options.output_dir, cache, outputs, removed)
-    problems = tuple(p for p in state.problems if p.path not in set(edited)) + tuple(warnings)
+    reread = set(edited)
+    problems = tuple(p for p in state.problems if p.path not in reread) + tuple(warnings)
     new_state = replace(state, items=ordered_items, stories=tuple(stories), digest=digest, pages=tuple(pages), problems=problems)
     story_of = dict(index.story_of)
     for position in range(len(state.stories), len(stories)):
@@ -195,25 +194,18 @@ def _write(output: Path, cache: BuildCache, files: list[tuple[str, str]], remove
     record = records.read(output) if records else None
     known = record["files"] if record else {}
     written = []
-    with _locked(output):
+    lock = take_lock(output)  # a `build` writing this output now makes the edit wait for the full build
+    try:
         for relative in removed:
-            target = _inside(output, relative)
-            target.unlink(missing_ok=True)
+            remove(output, relative)
             known.pop(relative, None)
             written.append(relative)
-            folder = target.parent
-            while folder != output:
-                try:
-                    folder.rmdir()  # only when empty
-                except OSError:
-                    break
-                folder = folder.parent
         for relative, text in files:
             data = text.encode("utf-8")
             sha = content_id(data)
             if known.get(relative) == sha:
                 continue
-            target = _inside(output, relative)
+            target = inside(output, relative)
             target.parent.mkdir(parents=True, exist_ok=True)
             temporary = target.with_name(f".{target.name}.quick-{os.getpid()}")
             temporary.write_bytes(data)
@@ -222,25 +214,6 @@ def _write(output: Path, cache: BuildCache, files: list[tuple[str, str]], remove
             written.append(relative)
         if records and record is not None and written:
             records.write(output, record)
+    finally:
+        release_lock(lock)
     return tuple(written)
-
-
-def _inside(output: Path, relative: str) -> Path:
-    pure = PurePosixPath(relative)
-    if pure.is_absolute() or ".." in pure.parts or "\\" in relative or not pure.parts:
-        raise BuildError(f"refusing to write outside the output folder: {relative!r}")
-    return output.joinpath(*pure.parts)
-
-
-@contextmanager
-def _locked(output: Path) -> Iterator[None]:
-    """The lock OutputWriter takes (write.py): a `build` writing this output now makes the edit wait its turn."""
-    with open(output.parent / f".{output.name}.lock", "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise BuildError(f"another build is writing to {output} right now; try again when it has finished") from None
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)

@@ -144,8 +144,10 @@ class Rebuilder:
         if code is None:
             return
         self.settle = None
+        errors = settle.errors()
+        settle.stop()  # finished: only closes its stderr file
         if code != 0:
-            self.log(f"The exact build after the last edits failed ({code}); the next change rebuilds in full:\n{settle.errors()}")
+            self.log(f"The exact build after the last edits failed ({code}); the next change rebuilds in full:\n{errors}")
             self.state = self.index = None
             return
         self._settled()
