@@ -41,6 +41,37 @@ import peers  # noqa: E402
 #: Edits timed on the preview server (median, min and max are reported).
 SERVE_EDITS = 9
 
+#: Outputs of earlier runs are moved here, not deleted, until the benchmark ends (see set_aside()).
+TRASH = OUT / ".trash"
+#: Seconds ext4 keeps a deleted inode from being reused when the file system has no journal
+#: (RECENTCY_MIN in fs/ext4/ialloc.c; five minutes while its inode table block is still dirty).
+RECENTLY_DELETED_S = 61
+
+
+def set_aside(path: Path) -> None:
+    """Move an earlier run's output out of the way, to be deleted when the benchmark ends.
+
+    Deleting it right before a timed build would time the file system, not the tool: on ext4
+    without a journal (this machine's disk), every inode allocation within a minute of a large
+    delete walks past each recently deleted inode of its block group (`recently_deleted()` was
+    85 % of the kernel samples of a build after a delete, in `perf`), and the same 6,500 folders
+    and files took from 0.6 to 3.4 s to write depending on what had been deleted just before.
+    A cold build on a fresh clone meets none of that, so no tool is timed after a delete.
+    """
+    if path.exists() or path.is_symlink():
+        TRASH.mkdir(parents=True, exist_ok=True)
+        path.rename(TRASH / f"{time.time_ns()}-{path.name}")
+
+
+def empty_trash(wait: bool) -> None:
+    """Delete what set_aside() kept; with `wait`, until the file system reuses those inodes again."""
+    if TRASH.exists():
+        print("deleting the outputs of earlier runs ...", file=sys.stderr, flush=True)
+        shutil.rmtree(TRASH, ignore_errors=True)
+        os.sync()
+        if wait:
+            time.sleep(RECENTLY_DELETED_S)
+
 
 def run_wait4(command: list[str]) -> tuple[float, float, str, str, int]:
     """Run a command, return (seconds, peak RSS MiB, stdout, stderr, exit code) using wait4 for this child."""
@@ -92,8 +123,9 @@ def bench_size(n: int, runs: int, with_search: bool, with_serve: bool = False, w
     output = project / "public"
     cold, nochange, edit = [], [], []
     for _ in range(runs):
-        shutil.rmtree(output, ignore_errors=True)
-        shutil.rmtree(project / ".site-builder-cache", ignore_errors=True)
+        # No output, no cache, no kept previous site: a cold build, as from a fresh clone.
+        for path in (output, project / ".site-builder-cache", project / ".public.old-previous"):
+            set_aside(path)
         cold.append(site_builder(corpus_dir, project, output))
         if peer_runs:
             peer_runs.run_each()
@@ -119,7 +151,7 @@ def bench_size(n: int, runs: int, with_search: bool, with_serve: bool = False, w
     result["items_per_s"] = n / result["cold_s"]["median"]
     result["pages_per_s"] = result["pages"] / result["cold_s"]["median"]
     if with_search:
-        shutil.rmtree(output, ignore_errors=True)
+        set_aside(output)
         with_index = site_builder(corpus_dir, project, output, search=True)
         result["search_index_s"] = with_index["stages"].get("search", with_index["seconds"] - result["cold_s"]["median"])
     if peer_runs:
@@ -144,7 +176,7 @@ class PeerRuns:
         for name, command in self.commands.items():
             # A cold build for every tool: no output folder, removed outside the timing (as ours is).
             # Hugo's --cleanDestinationDir would otherwise rewrite the last run's files in place.
-            shutil.rmtree(self.work / f"{name}-public", ignore_errors=True)
+            set_aside(self.work / f"{name}-public")
             seconds, rss, out, err, code = run_wait4(command)
             if code != 0:
                 raise SystemExit(f"{name} failed ({code}):\n{(out + err)[-2000:]}")
@@ -186,7 +218,8 @@ def report(results: dict) -> str:
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']}; {m['os']}; Python {m['python']}; {m['date']}.",
         f"Peers: Hugo {results.get('peer_versions', {}).get('hugo', '-')}, Pelican {results.get('peer_versions', {}).get('pelican', '-')}.",
         f"Median of {results['runs']} runs (min–max). Builds without the search index unless said; "
-        "each peer's cold build runs right after one of ours, every tool starting without an output folder.", "",
+        "each peer's cold build runs right after one of ours, every tool starting without an output folder "
+        "(earlier outputs are moved aside, and deleted only when the benchmark ends: see set_aside() in bench/bench.py).", "",
         "| items | pages | cold build s | no-change s | one-edit s | items/s | pages/s | peak RSS MiB | search index s |",
         "| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: |",
     ]
@@ -235,6 +268,7 @@ def main() -> int:
     peer_sizes = [int(s) for s in args.peers.split(",") if s]
     sizes = sorted({int(s) for s in args.sizes.split(",") if s} | set(peer_sizes))
     results: dict = {"machine": machine(), "runs": args.runs, "sizes": [], "peers": {}}
+    empty_trash(wait=True)  # left by an interrupted run
     if peer_sizes:
         results["peer_versions"] = peers.ensure_peers()
     for n in sizes:
@@ -243,6 +277,7 @@ def main() -> int:
         if "peers" in result:
             results["peers"][str(n)] = result.pop("peers")
         results["sizes"].append(result)
+    empty_trash(wait=False)
     text = report(results)
     print(text)
     if not args.no_write:
