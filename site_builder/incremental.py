@@ -148,6 +148,13 @@ class BuildCache:
         return PageKeys(self, globals_key, content_key, env)
 
     def save(self) -> None:
+        self.save_content()
+        if self.folder is not None and self._pages_dirty:
+            write_pickle(self.folder / "pages.pickle", {"version": code_version(), "pages": self.pages})
+            self._pages_dirty = False
+
+    def save_content(self) -> None:
+        """The parsed items and the content stages: true of the content whatever the build then does."""
         if self.folder is None:
             return
         if self.items.dirty or self._stages_dirty:
@@ -156,9 +163,6 @@ class BuildCache:
                 "items": self.items.entries, "stages": self.stages,
             })
             self.items.dirty = self._stages_dirty = False
-        if self._pages_dirty:
-            write_pickle(self.folder / "pages.pickle", {"version": code_version(), "pages": self.pages})
-            self._pages_dirty = False
 
 
 class PageKeys:

@@ -30,14 +30,19 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def fork_map(function: Callable[[Sequence[T]], list[R]], items: Sequence[T], workers: int, minimum: int | None = None) -> list[R]:
+def fork_map(function: Callable[[Sequence[T]], list[R]], items: Sequence[T], workers: int, minimum: int | None = None,
+             meanwhile: Callable[[], None] | None = None) -> list[R]:
     """function(batch) over batches of `items` in `workers` processes; results in the order of `items`.
 
     Falls back to one process when the work is small (a fork costs more than it saves),
-    when workers is 1, or where fork is not available.
+    when workers is 1, or where fork is not available.  `meanwhile()` runs in this process
+    while the workers do: serial work that would otherwise leave a core idle before or after.
     """
     if workers <= 1 or len(items) < (MINIMUM if minimum is None else minimum) or "fork" not in multiprocessing.get_all_start_methods():
-        return function(items)
+        results = function(items)
+        if meanwhile is not None:
+            meanwhile()
+        return results
     global _TASK
     _TASK = function
     size = max(1, -(-len(items) // (workers * 8)))  # several batches per worker, so one slow batch does not idle the rest
@@ -47,7 +52,10 @@ def fork_map(function: Callable[[Sequence[T]], list[R]], items: Sequence[T], wor
     gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
-            results = pool.map(_run, batches, chunksize=1)
+            pending = pool.map_async(_run, batches, chunksize=1)
+            if meanwhile is not None:
+                meanwhile()
+            results = pending.get()
     finally:
         _TASK = None
         gc.unfreeze()

@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import gc
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 
 from ..config import SiteConfig
 from ..models import Item, Story
 from . import shingles, similarity
-from .cache import FeatureCache
+from .cache import FeatureCache, prepare
 from .cluster import must_links, story_merges
 from .stories import make_story, story_id
 
-__all__ = ["dedupe", "cluster", "Clustering", "story_id"]
+__all__ = ["dedupe", "cluster", "Clustering", "prepare", "story_id"]
 
 #: Containment (of the shorter text in the longer) that confirms a copy cut short or padded;
 #: only for texts of at least MIN_CONTAINED shingles, below which containment is luck.
@@ -33,26 +33,30 @@ CONTAINMENT = 0.8
 MIN_CONTAINED = 20
 
 
-def dedupe(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None, workers: int = 1) -> tuple[Story, ...]:
+def dedupe(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None, workers: int = 1,
+           prepared: dict[str, tuple] | None = None, deferred: list[Callable[[], None]] | None = None) -> tuple[Story, ...]:
     """Group `items` into stories, each with a lead and its more coverage.
 
     `cache_dir` (the build passes `.site-builder-cache/`) keeps each item's
     words, anchors and signature by content hash, so a rebuild only computes
     them for new or changed items; `workers` processes compute the new ones.
+    `prepared` and `deferred`: see FeatureCache.features (the build makes the
+    features of the files it reads as it loads them, and stores them later).
     """
     # Features are many small acyclic objects: the cyclic garbage collector would rescan them
     # over and over as they are made (a third of the time on 100k items) and find nothing.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _stories(items, config, cache_dir, workers)
+        return _stories(items, config, cache_dir, workers, prepared, deferred)
     finally:
         if collecting:
             gc.enable()
 
 
-def _stories(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None, workers: int) -> tuple[Story, ...]:
-    result = cluster(items, config, cache_dir, workers)
+def _stories(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None, workers: int,
+             prepared: dict[str, tuple] | None = None, deferred: list[Callable[[], None]] | None = None) -> tuple[Story, ...]:
+    result = cluster(items, config, cache_dir, workers, prepared, deferred)
     has_file = {key for feature in result.features for key in feature.url_keys}
     return tuple(
         make_story([items[i] for i in members], [result.features[i] for i in members], result.reasons, config, has_file, result.copies)
@@ -67,10 +71,11 @@ class Clustering:
         self.clusters, self.reasons, self.copies, self.features = clusters, reasons, copies, features
 
 
-def cluster(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None, workers: int = 1) -> Clustering:
+def cluster(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None, workers: int = 1,
+            prepared: dict[str, tuple] | None = None, deferred: list[Callable[[], None]] | None = None) -> Clustering:
     settings = config.dedupe
     count = len(items)
-    features, signature, sizes = FeatureCache.open(cache_dir).features(items, workers)
+    features, signature, sizes = FeatureCache.open(cache_dir).features(items, workers, prepared, deferred)
     langs = [item.lang for item in items]
     times = np.array([item.published_at.timestamp() / 86400.0 if item.published_at else np.nan for item in items])
     reasons: dict[int, str] = {}

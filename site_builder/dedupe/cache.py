@@ -13,7 +13,7 @@ import pickle
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -43,15 +43,21 @@ SIGNATURE_BATCH = 1000
 
 
 def _extract_batch(batch: Sequence[int]) -> list[tuple[tuple, bytes, int]]:
-    """Fields of the Features, signature row and shingle count of the items at the batch's indexes.
-
-    Plain tuples and bytes, not Features and arrays: they are what the cache stores,
-    and what pickles fastest back to the parent.
-    """
+    """prepare() for the items at the batch's indexes (in a forked worker, which inherited them)."""
     assert _ITEMS is not None
+    return prepare([_ITEMS[index] for index in batch])
+
+
+def prepare(items: Sequence[Item]) -> list[tuple[tuple, bytes, int]]:
+    """Fields of the Features, signature row and shingle count of each item: what the cache stores.
+
+    Plain tuples and bytes, not Features and arrays: they are what pickles fastest back to a
+    parent process.  The build calls it in the workers that load the files (see load_items),
+    while each item is at hand, and hands the results to FeatureCache.features as `prepared`.
+    """
     out = []
-    for start in range(0, len(batch), SIGNATURE_BATCH):
-        fresh = [extract(_ITEMS[index]) for index in batch[start : start + SIGNATURE_BATCH]]
+    for start in range(0, len(items), SIGNATURE_BATCH):
+        fresh = [extract(item) for item in items[start : start + SIGNATURE_BATCH]]
         rows = shingles.signatures([ids(feature.tokens) for feature in fresh])
         out.extend(
             (_stored(feature), rows[k].tobytes(), max(feature.token_count - shingles.SHINGLE + 1, 1 if feature.token_count else 0))
@@ -80,15 +86,20 @@ class FeatureCache:
     def open(cls, cache_dir: Path | None) -> "FeatureCache":
         return cls(Path(cache_dir) / FILE_NAME if cache_dir is not None else None)
 
-    def features(self, items: Sequence[Item], workers: int = 1) -> tuple[list[Features], np.ndarray, np.ndarray]:
+    def features(self, items: Sequence[Item], workers: int = 1, prepared: dict[str, tuple] | None = None,
+                 deferred: list[Callable[[], None]] | None = None) -> tuple[list[Features], np.ndarray, np.ndarray]:
         """Per item: its Features, its MinHash signature row and its number of shingles.
 
         Items the cache does not know are read in `workers` processes: the regular
-        expressions behind the anchors are most of a cold deduplication.
+        expressions behind the anchors are most of a cold deduplication.  `prepared`
+        holds prepare()'s results by content hash, made while the files were loaded.
+        With `deferred`, storing the new entries is appended to it rather than done now.
         """
         count = len(items)
-        stored = self._load({item.content_hash for item in items if item.content_hash})
-        entries = [stored.get(item.content_hash) if item.content_hash else None for item in items]
+        prepared = prepared or {}
+        stored = self._load({item.content_hash for item in items if item.content_hash and item.content_hash not in prepared})
+        entries = [(prepared.get(item.content_hash) or stored.get(item.content_hash)) if item.content_hash else None for item in items]
+        new = dict(prepared)  # made for this build: not in the cache, or made again as cheaply as read
         del stored
         missing = [i for i, entry in enumerate(entries) if entry is None]
         if missing:
@@ -100,9 +111,14 @@ class FeatureCache:
                 _ITEMS = None
             for i, entry in zip(missing, batches):
                 entries[i] = entry
-            if self.path is not None:
-                # Stored as the workers sent them: plain tuples and bytes.
-                self._store({items[i].content_hash: entries[i] for i in missing if items[i].content_hash})
+                if items[i].content_hash:
+                    new[items[i].content_hash] = entry
+        if self.path is not None and new:
+            # Stored as the workers sent them: plain tuples and bytes.
+            if deferred is None:
+                self._store(new)
+            else:
+                deferred.append(lambda: self._store(new))
         found = [_restored(values) for values, _, _ in entries]  # type: ignore[misc]
         rows = b"".join(row for _, row, _ in entries)  # type: ignore[misc]
         signature = np.frombuffer(rows, dtype=np.uint32).reshape(count, shingles.PERMUTATIONS).copy()

@@ -12,7 +12,7 @@ import hashlib
 import os
 import re
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Callable, Iterator
 
 from ..errors import ContentError
 from ..incremental import ItemCache
@@ -28,11 +28,14 @@ _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | None = None,
                workers: int = 1, listing: list[tuple[str, str | None, os.stat_result | None]] | None = None,
+               prepare: Callable[[list[Item]], list[Any]] | None = None, prepared: dict[str, Any] | None = None,
                ) -> tuple[list[Item], list[ContentError]]:
     """Every item under `content_dir` (drafts included), sorted by path, and every problem found.
 
     With a cache, a file whose size and mtime did not change is not read again (see incremental.py).
-    Files that must be read are parsed in `workers` processes when there are many.
+    Files that must be read are parsed in `workers` processes when there are many.  With `prepare`,
+    those processes also call it on the items they read, while they are at hand (the build makes
+    the deduplicator's features so): its answers go into `prepared`, by the item's content hash.
     """
     root = content_dir.resolve()
     listing = listing if listing is not None else content_listing(root)
@@ -56,20 +59,25 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
     if len(misses) > 1 and workers > 1:
         warm_language_model()  # once here, inherited by every forked worker
 
-    def parse(batch: list[str]) -> list[tuple[str, Item | None, list[ContentError]]]:
+    def parse(batch: list[str]) -> list[tuple[str, Item | None, list[ContentError], Any]]:
         # Languages are detected for the whole batch at once, after every file of it is read.
         languages = Languages()
         read = []
         for relative in batch:
             problems: list[ContentError] = []
             read.append((relative, read_file(root, relative, default_lang, problems, languages.detect), problems))
-        return [
+        parsed = [
             (relative, Item(source=relative, content_hash=found[1], **languages.settle(found[0])) if found else None, problems)
             for relative, found, problems in read
         ]
+        made = [item for _, item, _ in parsed if item is not None]
+        answers = iter(prepare(made) if prepare is not None and made else ())
+        return [(relative, item, problems, next(answers, None) if item is not None else None) for relative, item, problems in parsed]
 
-    for relative, item, problems in fork_map(parse, misses, workers):
+    for relative, item, problems, answer in fork_map(parse, misses, workers):
         results[relative] = (item, problems)
+        if answer is not None and prepared is not None and item is not None:
+            prepared[item.content_hash] = answer
         if cache is not None and relative in stats:
             cache.store(relative, stats[relative], item.content_hash if item else "", item, problems)
 
