@@ -55,7 +55,8 @@ class OutputWriter:
         #: what the live site and the staging folder hold (empty when unknown)
         self.live: dict[str, str] = {}
         self.staged: dict[str, str] = {}
-        self._folders: set[Path] = set()
+        self._folders: set[str] = set()
+        self._staging = str(self.staging)
 
     def __enter__(self) -> "OutputWriter":
         self._lock_file = take_lock(self.output)
@@ -112,11 +113,17 @@ class OutputWriter:
         sha = content_id(data)
         if self.keep(relative, sha):
             return sha
-        path = self.path_for(relative)
-        self._folder(path.parent)
+        path = self._target(relative)
         if self.staged.pop(relative, None) is not None:
-            path.unlink(missing_ok=True)  # maybe shared with the live site: never write into it
-        path.write_bytes(data)
+            _unlink(path)  # maybe shared with the live site: never write into it
+        # os.open and os.write: a buffered file object costs three more system calls per page.
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view):]
+        finally:
+            os.close(handle)
         self.written += 1
         return sha
 
@@ -139,21 +146,30 @@ class OutputWriter:
                 return False  # changed since it was written (by hand, by another tool): the caller writes it
         except OSError:
             return False  # gone: the caller writes it
-        path = self.path_for(relative)
-        self._folder(path.parent)
+        path = self._target(relative)
         try:
             if self.staged.pop(relative, None) is not None:
-                path.unlink(missing_ok=True)
+                _unlink(path)
             os.link(live, path)
         except OSError:
             return False  # the live file is gone or links are not possible: the caller writes it
         self.files[relative] = self.staged[relative] = sha
         return True
 
-    def _folder(self, folder: Path) -> None:
+    def _target(self, relative: str) -> str:
+        """path_for() as a string, with its folder made: what place() and keep() write to."""
+        path = _joined(self._staging, relative) or str(self.path_for(relative))
+        folder = os.path.dirname(path)
         if folder not in self._folders:
-            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                os.mkdir(folder)  # most folders are one page's, and their parent is there already
+            except FileExistsError:
+                if not os.path.isdir(folder):
+                    raise
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
+        return path
 
     def copy_tree(self, source: Path, prefix: str = "") -> int:
         """Copy a folder's files (hidden ones skipped) under `prefix`; later copies win."""
@@ -274,6 +290,23 @@ def inside(root: Path, relative: str) -> Path:
     if pure.is_absolute() or ".." in pure.parts or "\\" in relative or "\x00" in relative or not pure.parts:
         raise BuildError(f"refusing to write outside the output folder: {relative!r}")
     return root.joinpath(*pure.parts)
+
+
+def _joined(root: str, relative: str) -> str | None:
+    """root/relative for a plain relative path (what the build makes), else None: inside() decides."""
+    if "\\" in relative or "\x00" in relative or relative.startswith("/"):
+        return None
+    for part in relative.split("/"):
+        if not part or part == "." or part == "..":
+            return None
+    return f"{root}/{relative}"
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def remove(root: Path, relative: str) -> None:
