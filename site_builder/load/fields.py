@@ -17,6 +17,7 @@ from ..models import Image, Provider, Related
 MAX_RELATED = 100
 MAX_TEXT = 200_000
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_KEY = re.compile(r"""^["']?([^\s:"'#][^:"']*)["']?\s*:""")
 
 
 class FieldReader:
@@ -25,12 +26,20 @@ class FieldReader:
     def __init__(self, path: str, front_matter: str, first_line: int, errors: list[ContentError]) -> None:
         self.path = path
         self.errors = errors
-        self.lines: dict[str, int] = {}
-        for offset, line in enumerate(front_matter.splitlines()):
-            match = re.match(r"""^["']?([^\s:"'#][^:"']*)["']?\s*:""", line)
-            if match and match.group(1) not in self.lines:
-                self.lines[match.group(1)] = first_line + offset
+        self.front_matter = front_matter
+        self._lines: dict[str, int] | None = None
         self.first_line = first_line
+
+    @property
+    def lines(self) -> dict[str, int]:
+        """Top-level key -> its line; worked out at the first problem (most files have none)."""
+        if self._lines is None:
+            self._lines = {}
+            for offset, line in enumerate(self.front_matter.splitlines()):
+                match = _KEY.match(line)
+                if match and match.group(1) not in self._lines:
+                    self._lines[match.group(1)] = self.first_line + offset
+        return self._lines
 
     def line_of(self, key: str) -> int:
         return self.lines.get(key.split(".")[0].split("[")[0], self.first_line)
