@@ -10,6 +10,8 @@ import yaml
 from ..errors import ContentError
 from .fields import FieldReader
 from .language import Detect, detect_language, is_language_tag
+from .simple_yaml import read_simple
+from .yaml_loader import Loader
 
 #: The content contract; anything else is kept on the item but never rendered.
 CONTRACT = {
@@ -21,47 +23,6 @@ CONTRACT = {
 _CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 #: How many values the front-matter may expand to once YAML aliases are followed.
 MAX_YAML_VALUES = 200_000
-
-
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """PyYAML's safe loader, made forgiving where a bad value would otherwise cost the whole file.
-
-    A date YAML cannot construct (2024-02-30) or an integer too long for
-    Python (int max_str_digits) raised ValueError from the constructor, which
-    dropped the file without a line; such values stay text here, and the
-    field reader reports them on their own line.  Duplicate keys are recorded
-    so the user hears which value won.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.duplicates: list[tuple[int, str]] = []
-
-    def construct_yaml_timestamp(self, node):  # type: ignore[override]
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-    def construct_yaml_int(self, node):  # type: ignore[override]
-        try:
-            return super().construct_yaml_int(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
-        if isinstance(node, yaml.MappingNode):
-            seen: set = set()
-            for key_node, _ in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    if key_node.value in seen:
-                        self.duplicates.append((key_node.start_mark.line, key_node.value))
-                    seen.add(key_node.value)
-        return super().construct_mapping(node, deep)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 
 
 def _expanded_size_exceeds(data: Any, limit: int) -> bool:
@@ -112,20 +73,24 @@ def read_front_matter(path: str, text: str, default_lang: str, errors: list[Cont
         errors.append(ContentError(path, 1, "front-matter starts with '---' but is never closed by another '---'"))
         return None
     front, body, body_line = parts
-    loader = _Loader(front)
-    try:
-        data = loader.get_single_data() if front.strip() else {}
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 2 if mark else 1
-        problem = exc.problem or str(exc).splitlines()[0]
-        errors.append(ContentError(path, line, f"invalid YAML: {problem}"))
-        return None
-    except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        errors.append(ContentError(path, 1, f"invalid YAML: {type(exc).__name__}"))
-        return None
-    finally:
-        loader.dispose()
+    duplicates: list[tuple[int, str]] = []
+    data = read_simple(front) if front.strip() else {}
+    if data is None:  # more than the plain front-matter read_simple knows: PyYAML reads it
+        loader = Loader(front)
+        try:
+            data = loader.get_single_data()
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 2 if mark else 1
+            problem = exc.problem or str(exc).splitlines()[0]
+            errors.append(ContentError(path, line, f"invalid YAML: {problem}"))
+            return None
+        except (yaml.YAMLError, RecursionError, ValueError) as exc:
+            errors.append(ContentError(path, 1, f"invalid YAML: {type(exc).__name__}"))
+            return None
+        finally:
+            loader.dispose()
+        duplicates = loader.duplicates
     # Without an alias ("*name") every value is written out: fewer characters than the limit hold fewer values.
     if ("*" in front or len(front) >= MAX_YAML_VALUES) and _expanded_size_exceeds(data, MAX_YAML_VALUES):
         errors.append(ContentError(path, 2, f"front-matter expands to more than {MAX_YAML_VALUES} values through YAML aliases, or refers to itself; refused"))
@@ -134,7 +99,7 @@ def read_front_matter(path: str, text: str, default_lang: str, errors: list[Cont
         errors.append(ContentError(path, 2, f"front-matter must be a table of fields, got {type(data).__name__}"))
         return None
     fields = FieldReader(path, front, 2, errors)
-    for line, key in loader.duplicates:
+    for line, key in duplicates:
         errors.append(ContentError(path, line + 2, f"{key!r} is given more than once; the last one is used", key, warning=True))
     data = {str(key): value for key, value in data.items()}
 
