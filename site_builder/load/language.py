@@ -171,16 +171,18 @@ def _classify_block(texts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     keys = rows * ptc.shape[0] + features[steps, rows]
     keys, counts = np.unique(keys, return_counts=True)
     rows, feature = keys // ptc.shape[0], keys % ptc.shape[0]
-    # Naive Bayes as py3langid scores it: sum over features of log(1 + count) * log P(feature | class).
-    weighted = ptc[feature]
-    weighted *= np.log1p(counts.astype(np.float32))[:, None]
-    scores = np.zeros((count, ptc.shape[1]), dtype=np.float32)
-    present = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-    scores[rows[present]] = np.add.reduceat(weighted, present, axis=0)
+    # Naive Bayes as py3langid scores it: sum over features of log(1 + count) * log P(feature | class),
+    # a product of matrices as there (np.dot): the block's texts by the features they share, times
+    # those features' rows of P(feature | class).  Texts share most features, so this gathers a few
+    # thousand rows where one per (text, feature) pair gathered ten times as many.
+    shared, column = np.unique(feature, return_inverse=True)
+    weights = np.zeros((count, shared.size), dtype=np.float32)
+    weights[rows, column] = np.log1p(counts.astype(np.float32))
+    scores = weights @ ptc[shared]
     scores += pc
     # Scores of texts without a single feature stay 0 (uniform), as in py3langid.
     empty = np.ones(count, dtype=bool)
-    empty[rows[present]] = False
+    empty[rows] = False
     scores[empty] = 0.0
     # norm_probs: a softmax at temperature sqrt(bytes), aliased labels folded into their first column.
     scores *= (1.0 / np.sqrt(lengths.astype(np.float32)))[:, None]
