@@ -7,12 +7,12 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 from .config import SiteConfig
 from .dedupe import dedupe, prepare as prepare_features
 from .errors import BuildError, ContentError
-from .incremental import BuildCache, PageKeys, globals_key
+from .incremental import BuildCache, PageKeys, digest_readers, globals_key
 from .feeds import OutputFile, feed_files
 from .search import BUNDLE as SEARCH_BUNDLE, index_site
 from .seo import head_helpers, seo_files
@@ -115,9 +115,20 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
     cache = cache or BuildCache.open(options.cache_dir, clean=options.clean)
     prepared: dict[str, tuple] = {}  # the deduplicator's features of the files read, made as they are read
     deferred: list[Callable[[], None]] = []  # cache writes done while the pages render
+    static_dirs = [THEME / "static", options.project_dir / "static"]
+    early: dict[str, Any] = {}
+
+    def prepare_rendering() -> None:
+        """While the workers load: what rendering needs that no content changes.  Templates are compiled
+        here, once, where each render worker would compile them again."""
+        assets = fingerprint_assets(static_dirs)
+        renderer = Renderer(config, [options.project_dir / "templates"], static_files(static_dirs), {},
+                            {path: named for path, (named, _) in assets.items()})
+        early.update(assets=assets, renderer=renderer, digest_readers=digest_readers(renderer.env, renderer.compile_all()))
+
     with timer("load"):
         items, problems = load_items(options.content_dir, config.language, cache.items_for(config.language), options.workers,
-                                     inputs.listing if inputs else None, prepare_features, prepared)
+                                     inputs.listing if inputs else None, prepare_features, prepared, prepare_rendering)
         stop_on_edited_errors(problems, options.strict_paths)
         items = [item for item in items if options.drafts or not item.draft]
         content_key = cache.content_key(items, config, options.drafts)
@@ -129,12 +140,10 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
         problems += ranked_problems  # slug collisions are reported as warnings
     with timer("plan"):
         pages = plan_pages(digest, config)
-        static_dirs = [THEME / "static", options.project_dir / "static"]
-        assets = fingerprint_assets(static_dirs)
-        renderer = Renderer(config, [options.project_dir / "templates"], static_files(static_dirs), template_helpers(digest, config),
-                            {path: named for path, (named, _) in assets.items()})
+        assets, renderer = early["assets"], early["renderer"]
+        renderer.set_globals(template_helpers(digest, config))
         page_keys = cache.page_keys(globals_key(config, renderer.template_dirs, static_dirs, renderer.env.globals, renderer.assets, digest),
-                                    content_key, renderer.env)
+                                    content_key, renderer.env, early["digest_readers"])
     with OutputWriter(options.output_dir, cache.trees) as output:
 
         def meanwhile() -> None:

@@ -144,8 +144,9 @@ class BuildCache:
             self._stages_dirty = True
         return results[stage]
 
-    def page_keys(self, globals_key: str, content_key: str, env: jinja2.Environment) -> "PageKeys":
-        return PageKeys(self, globals_key, content_key, env)
+    def page_keys(self, globals_key: str, content_key: str, env: jinja2.Environment,
+                  digest_readers: dict[str, bool] | None = None) -> "PageKeys":
+        return PageKeys(self, globals_key, content_key, env, digest_readers)
 
     def save(self) -> None:
         self.save_content()
@@ -168,13 +169,15 @@ class BuildCache:
 class PageKeys:
     """Keys of pages for one build, and the rendered bytes' hash each key produced last time."""
 
-    def __init__(self, cache_: BuildCache, globals_key: str, content_key: str, env: jinja2.Environment) -> None:
+    def __init__(self, cache_: BuildCache, globals_key: str, content_key: str, env: jinja2.Environment,
+                 digest_readers: dict[str, bool] | None = None) -> None:
         self.cache = cache_
         self.globals_key = globals_key
         self.content_key = content_key
         self.env = env
         self.memo: dict[int, str] = {}
-        self._reads_digest: dict[str, bool] = {}
+        #: template -> whether it reads the digest (see digest_readers(), which can work it out early)
+        self._reads_digest: dict[str, bool] = dict(digest_readers or {})
 
     def key(self, page: Page) -> str:
         context = sorted((name, fingerprint(value, self.memo)) for name, value in page.context.items())
@@ -205,6 +208,14 @@ class PageKeys:
         if self.cache.pages.get(page.output_path) != (key, sha):
             self.cache.pages[page.output_path] = (key, sha)
             self.cache._pages_dirty = True
+
+
+def digest_readers(env: jinja2.Environment, names: Iterable[str]) -> dict[str, bool]:
+    """PageKeys.reads_digest for each template named, worked out before any page needs it."""
+    keys = PageKeys(BuildCache(None), "", "", env)
+    for name in names:
+        keys.reads_digest(name)
+    return keys._reads_digest
 
 
 def globals_key(config: Any, template_dirs: list[Path], static_dirs: list[Path], helpers: dict[str, Any],

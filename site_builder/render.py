@@ -88,6 +88,18 @@ class Renderer:
             plural=lambda n, word: f"{n} {word}" if n == 1 else f"{n} {word}s",
         )
 
+    def compile_all(self) -> list[str]:
+        """Compile every HTML template now (forked workers then inherit them compiled); returns their names.
+
+        A template that does not compile is left for render() to report, with its line."""
+        names = self.env.list_templates(filter_func=lambda name: name.endswith(".html"))
+        for name in names:
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateError:
+                pass
+        return names
+
     def image_src(self, url: str | None) -> str | None:
         """A remote image as is; a root-relative one only if the site ships it in static/."""
         if not url:
@@ -114,7 +126,8 @@ class Renderer:
         return found[1]
 
     def set_globals(self, helpers: dict[str, Any]) -> None:
-        """New link maps for a renderer that has already rendered pages (the preview server's in-place edits).
+        """New link maps: the build's, once the digest is made (the renderer is made before, while the files
+        load), and the preview server's after an in-place edit, for a renderer that has rendered pages.
 
         Jinja keeps each template imported without context (`{% from "_macros.html" import ... %}`)
         as a module made once with the globals of that moment: the modules are dropped so that the

@@ -29,13 +29,14 @@ _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | None = None,
                workers: int = 1, listing: list[tuple[str, str | None, os.stat_result | None]] | None = None,
                prepare: Callable[[list[Item]], list[Any]] | None = None, prepared: dict[str, Any] | None = None,
-               ) -> tuple[list[Item], list[ContentError]]:
+               meanwhile: Callable[[], None] | None = None) -> tuple[list[Item], list[ContentError]]:
     """Every item under `content_dir` (drafts included), sorted by path, and every problem found.
 
     With a cache, a file whose size and mtime did not change is not read again (see incremental.py).
     Files that must be read are parsed in `workers` processes when there are many.  With `prepare`,
     those processes also call it on the items they read, while they are at hand (the build makes
     the deduplicator's features so): its answers go into `prepared`, by the item's content hash.
+    `meanwhile()` runs in this process while they work (see fork_map).
     """
     root = content_dir.resolve()
     listing = listing if listing is not None else content_listing(root)
@@ -74,7 +75,7 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
         answers = iter(prepare(made) if prepare is not None and made else ())
         return [(relative, item, problems, next(answers, None) if item is not None else None) for relative, item, problems in parsed]
 
-    for relative, item, problems, answer in fork_map(parse, misses, workers):
+    for relative, item, problems, answer in fork_map(parse, misses, workers, meanwhile=meanwhile):
         results[relative] = (item, problems)
         if answer is not None and prepared is not None and item is not None:
             prepared[item.content_hash] = answer

@@ -31,7 +31,7 @@ from ..dedupe.stories import make_story
 from ..dedupe.urls import canonical_url, item_keys
 from ..errors import ContentError
 from ..feeds import feed_files, feed_specs
-from ..incremental import BuildCache, PageKeys
+from ..incremental import BuildCache, digest_readers
 from ..load import is_ignored, read_file
 from ..load.language import Languages
 from ..models import Item, Story
@@ -56,9 +56,8 @@ class Index:
         story_of = {item.source: index for index, story in enumerate(state.stories) for item in story.items}
         has_file = frozenset(key for item in state.items for key in item_keys(item))
         env = state.renderer.env
-        keys = PageKeys(BuildCache(None), "", "", env)
         names = env.list_templates(filter_func=lambda name: name.endswith(".html"))
-        return cls(story_of, has_file, frozenset(name for name in names if keys.reads_digest(name)))
+        return cls(story_of, has_file, frozenset(name for name, reads in digest_readers(env, names).items() if reads))
 
 
 @dataclass(frozen=True, slots=True)
