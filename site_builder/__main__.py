@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from .parallel import default_workers
 from .build import BuildOptions, build, terminal_progress
@@ -150,5 +152,20 @@ def print_problems(problems: tuple[ContentError, ...] | list[ContentError], verb
         print(f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''} (--verbose lists them)", file=sys.stderr)
 
 
+def run() -> NoReturn:
+    """The command itself (`site-builder`, `python -m site_builder`): main(), then exit at once.
+
+    Everything is written, flushed and closed by then; what is left is the interpreter freeing
+    a build's objects one by one (0.1 s at 10k items, seconds at 100k), which helps no one.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:  # a reader that went away (| head)
+        code = code or 1
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
