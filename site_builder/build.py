@@ -161,9 +161,9 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
             with timer("seo"):
                 write_files(output, seo_files(pages, config))
             with timer("content_cache"):
-                cache.save_content()
-                for task in deferred:
-                    task()  # what the content stages made holds whatever becomes of this build
+                cache.save_content()  # true of the content whatever becomes of this build
+                for task in deferred:  # the deduplicator's new features, into dedupe.sqlite
+                    task()
 
         with timer("render"):
             render_pages(renderer, pages, output, progress, page_keys, options.workers, meanwhile)
