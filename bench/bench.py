@@ -73,8 +73,9 @@ def empty_trash(wait: bool) -> None:
             time.sleep(RECENTLY_DELETED_S)
 
 
-def run_wait4(command: list[str]) -> tuple[float, float, str, str, int]:
-    """Run a command, return (seconds, peak RSS MiB, stdout, stderr, exit code) using wait4 for this child."""
+def run_wait4(command: list[str]) -> tuple[float, float, str, str, int, float]:
+    """Run a command, return (seconds, peak RSS MiB, stdout, stderr, exit code, CPU seconds: user + system)
+    using wait4 for this child (its own processes included, once it has waited for them)."""
     out_path, err_path = OUT / ".stdout", OUT / ".stderr"
     # Whatever the last run left to write back to disk is flushed first, so no run pays for another's.
     os.sync()
@@ -84,7 +85,8 @@ def run_wait4(command: list[str]) -> tuple[float, float, str, str, int]:
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
-    return seconds, usage.ru_maxrss / 1024, out_path.read_text(), err_path.read_text(), process.returncode
+    cpu = usage.ru_utime + usage.ru_stime
+    return seconds, usage.ru_maxrss / 1024, out_path.read_text(), err_path.read_text(), process.returncode, cpu
 
 
 def site_builder(corpus_dir: Path, project: Path, output: Path, search: bool = False) -> dict:
@@ -92,12 +94,13 @@ def site_builder(corpus_dir: Path, project: Path, output: Path, search: bool = F
                "--output", str(output), "--verbose"]
     if not search:
         command.append("--no-search")
-    seconds, rss, out, err, code = run_wait4(command)
+    seconds, rss, out, err, code, cpu = run_wait4(command)
     if code != 0:
         raise SystemExit(f"site-builder failed ({code}):\n{err[-2000:]}")
     pages = re.search(r"(\d[\d ]*) pages", out)
     stages = {name: float(ms) / 1000 for name, ms in re.findall(r"^\s+(\w+)\s+([\d.]+) ms$", err, re.M)}
-    return {"seconds": seconds, "rss_mib": rss, "pages": int(pages.group(1).replace(" ", "")) if pages else 0, "stages": stages}
+    return {"seconds": seconds, "cpu_s": cpu, "rss_mib": rss, "pages": int(pages.group(1).replace(" ", "")) if pages else 0,
+            "stages": stages}
 
 
 def edit_one_item(corpus_dir: Path) -> tuple[Path, str]:
@@ -143,6 +146,7 @@ def bench_size(n: int, runs: int, with_search: bool, with_serve: bool = False, w
         "items": n,
         "pages": cold[0]["pages"],
         "cold_s": stats([r["seconds"] for r in cold]),
+        "cold_cpu_s": stats([r["cpu_s"] for r in cold]),
         "nochange_s": stats([r["seconds"] for r in nochange]),
         "edit_s": stats([r["seconds"] for r in edit]),
         "peak_rss_mib": max(r["rss_mib"] for r in cold),
@@ -171,19 +175,22 @@ class PeerRuns:
         self.work = work
         self.commands = {"hugo": peers.prepare_hugo(corpus_dir, work), "pelican": peers.prepare_pelican(corpus_dir, work)}
         self.times: dict[str, list[float]] = {name: [] for name in self.commands}
+        self.cpu: dict[str, list[float]] = {name: [] for name in self.commands}
 
     def run_each(self) -> None:
         for name, command in self.commands.items():
             # A cold build for every tool: no output folder, removed outside the timing (as ours is).
             # Hugo's --cleanDestinationDir would otherwise rewrite the last run's files in place.
             set_aside(self.work / f"{name}-public")
-            seconds, rss, out, err, code = run_wait4(command)
+            seconds, rss, out, err, code, cpu = run_wait4(command)
             if code != 0:
                 raise SystemExit(f"{name} failed ({code}):\n{(out + err)[-2000:]}")
             self.times[name].append(seconds)
+            self.cpu[name].append(cpu)
 
     def results(self) -> dict:
-        return {name: stats(times) for name, times in self.times.items()}
+        return {**{name: stats(times) for name, times in self.times.items()},
+                **{f"{name}_cpu": stats(times) for name, times in self.cpu.items()}}
 
 
 def ensure_corpus(n: int, seed: int = 7) -> Path:
@@ -242,6 +249,11 @@ def report(results: dict) -> str:
             ours = by_size[int(n)]["cold_s"]
             lines.append(f"| {int(n):,} | {fmt(ours)} | {fmt(p['hugo'])} | {fmt(p['pelican'])} "
                          f"| {ours['median'] / p['hugo']['median']:.2f} | {p['pelican']['median'] / ours['median']:.1f} |")
+        if all("hugo_cpu" in p for p in results["peers"].values()):
+            lines += ["", "CPU seconds of the same builds (user + system, all of a tool's processes; 2 cores):", "",
+                      "| items | site-builder | Hugo | Pelican |", "| ---: | --- | --- | --- |"]
+            for n, p in results["peers"].items():
+                lines.append(f"| {int(n):,} | {fmt(by_size[int(n)]['cold_cpu_s'])} | {fmt(p['hugo_cpu'])} | {fmt(p['pelican_cpu'])} |")
     served = [r for r in results["sizes"] if "serve_edit_ms" in r]
     if served:
         lines += ["", f"Preview server (`site-builder serve`), one-item edit from the file's write to the page's reload event, "
