@@ -57,6 +57,7 @@ class OutputWriter:
         self.staged: dict[str, str] = {}
         self._folders: set[str] = set()
         self._staging = str(self.staging)
+        self._output = str(self.output)
 
     def __enter__(self) -> "OutputWriter":
         self._lock_file = take_lock(self.output)
@@ -140,7 +141,7 @@ class OutputWriter:
             return True
         if self.live.get(relative) != sha:
             return False
-        live = self.output.joinpath(*PurePosixPath(relative).parts)
+        live = _joined(self._output, relative) or str(inside(self.output, relative))
         try:
             if os.stat(live).st_size != id_size(sha):
                 return False  # changed since it was written (by hand, by another tool): the caller writes it

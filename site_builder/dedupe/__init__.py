@@ -12,7 +12,6 @@ uses.  Its body is the order of the signals, strongest first:
 
 from __future__ import annotations
 
-import gc
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from ..config import SiteConfig
 from ..models import Item, Story
+from ..parallel import no_collection
 from . import shingles, similarity
 from .cache import FeatureCache, prepare
 from .cluster import must_links, story_merges
@@ -45,13 +45,8 @@ def dedupe(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = N
     """
     # Features are many small acyclic objects: the cyclic garbage collector would rescan them
     # over and over as they are made (a third of the time on 100k items) and find nothing.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with no_collection():
         return _stories(items, config, cache_dir, workers, prepared, deferred)
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _stories(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None, workers: int,

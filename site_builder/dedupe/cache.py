@@ -137,8 +137,10 @@ class FeatureCache:
             return None  # a cache that cannot be opened only costs time
 
     def _load(self, hashes: set[str]) -> dict[str, tuple]:
+        if not hashes:
+            return {}  # every feature was made by this build (a cold one): nothing to open
         db = self._connect()
-        if db is None or not hashes:
+        if db is None:
             return {}
         found = {}
         try:
