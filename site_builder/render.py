@@ -22,6 +22,7 @@ from markupsafe import Markup, escape
 from .config import SiteConfig
 from .errors import TemplateError
 from .models import Item, Page
+from .templating import Environment
 
 THEME = Path(__file__).parent / "theme"
 _RTL = {"ar", "he", "fa", "ur", "ps", "sd", "yi", "dv", "ug", "ku"}
@@ -49,7 +50,7 @@ class Renderer:
         self.static_files = static_files
         self.assets = assets or {}
         self.template_dirs = [d for d in template_dirs if d.is_dir()] + [THEME / "templates"]
-        self.env = jinja2.Environment(
+        self.env = Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.template_dirs]),
             autoescape=True,
             undefined=jinja2.StrictUndefined,

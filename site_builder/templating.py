@@ -1,0 +1,69 @@
+"""The Jinja environment as the build runs it: Jinja's own, with three per-call costs taken out.
+
+A story page makes about 80 escapes, 30 calls and one context; at 10 000 pages
+their bookkeeping is a tenth of the render time.  Each shortcut here gives the
+same answer as Jinja's general path, and hands anything unusual back to it:
+
+- escape(): a plain str is escaped by markupsafe's own C function and wrapped
+  without Markup's Python constructor; a Markup is already safe and is passed on
+  (markupsafe would call its __html__ and copy it);
+- Context.call(): a function or macro that asks for no context, environment or
+  eval context is called directly (Jinja checks for those on every call);
+- make_globals(): templates that have no globals of their own use the
+  environment's dict itself, where Jinja gives each a ChainMap over it, which
+  every render then copies key by key in Python.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+import jinja2
+import markupsafe
+from jinja2.runtime import Context, Macro
+from markupsafe import Markup
+
+# markupsafe's C escaping (its pure-Python fallback when the C module is missing).
+_escape_inner = getattr(markupsafe, "_escape_inner", None)
+_new_str = str.__new__
+#: Callables that Jinja would call as they are unless they carry `jinja_pass_arg` (pass_context and friends).
+_PLAIN = frozenset((types.FunctionType, types.MethodType, types.BuiltinFunctionType, Macro))
+
+
+def escape(value: Any) -> Markup:
+    kind = type(value)
+    if kind is str and _escape_inner is not None:
+        return _new_str(Markup, _escape_inner(value))
+    if kind is Markup:
+        return value
+    return markupsafe.escape(value)
+
+
+class FastContext(Context):
+    def call(__self, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805 (Jinja's own signature)
+        if type(__obj) not in _PLAIN or hasattr(__obj, "jinja_pass_arg"):
+            return super().call(__obj, *args, **kwargs)
+        kwargs.pop("_block_vars", None)
+        kwargs.pop("_loop_vars", None)
+        try:
+            return __obj(*args, **kwargs)
+        except StopIteration:  # as Jinja: a StopIteration must not end the template's generator
+            return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
+
+
+class FastTemplate(jinja2.Template):
+    @classmethod
+    def _from_namespace(cls, environment, namespace, globals):  # type: ignore[override]
+        # The compiled template module imported Jinja's escape by name: it uses this one instead.
+        namespace["escape"] = escape
+        return super()._from_namespace(environment, namespace, globals)
+
+
+class Environment(jinja2.Environment):
+    context_class = FastContext
+    template_class = FastTemplate
+
+    def make_globals(self, d):  # type: ignore[override]
+        # Shared, not copied: Renderer.set_globals() updates this dict, and every template sees it.
+        return self.globals if not d else super().make_globals(d)
