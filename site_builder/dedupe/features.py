@@ -43,8 +43,13 @@ _NAME = re.compile(
 )
 # A capitalised word that opens a sentence: a name only if other items use it as one (see similarity.py).
 _OPENING = re.compile(r"([A-ZÀ-ÖØ-ÞĀ-ž](?:(?<=^.)|(?<=[.!?:;\"“”»«]\s.))[\w'’\-]*\w)", re.MULTILINE)
-# Acronyms and mixed-case product names anywhere, even opening a sentence (LLM, OpenAI, iScience, GPT-4).
-_ACRONYM = re.compile(r"(?<![\w\-])((?:[A-Z][A-Z0-9&]{1,7}|[a-z]+[A-Z][\w]*|[A-Z][a-z]+[A-Z][\w]*)(?:-\d\w*)?)(?![\w])")
+# Acronyms and mixed-case product names anywhere, even opening a sentence (LLM, OpenAI, GPT-4),
+# in two patterns so that each can skip ahead to a capital (see _acronyms).
+# Those that start with a capital: LLM, AT&T, OpenAI, GPT-4.
+_ACRONYM = re.compile(r"([A-Z](?<![\w\-].)(?:[A-Z0-9&]{1,7}|[a-z]+[A-Z]\w*)(?:-\d\w*)?)(?!\w)")
+# Those that start in lower case (iScience, eBay), tried only where a lower-case letter meets a capital.
+_CAMEL = re.compile(r"(?<![\w\-])([a-z]+[A-Z]\w*(?:-\d\w*)?)(?!\w)")
+_INNER_CAPITAL = re.compile(r"[A-Z](?<=[a-z].)")
 # Numbers of two digits or more, or with a decimal part: amounts, years, scores, model sizes.
 _NUMBER = re.compile(r"(\d(?<![\w.,]\d)\d*(?:[.,]\d+)*)")
 _POSSESSIVE = re.compile(r"['’]s?$")
@@ -179,7 +184,19 @@ def _names(text: str) -> set[str]:
 
 
 def _acronyms(text: str) -> set[str]:
-    return {_fold(m) for m in set(_ACRONYM.findall(text))}
+    # One pattern starting with a lower-case letter would be tried at nearly every character;
+    # a word such as "iScience" holds a capital after a lower-case letter, so only the words
+    # that hold one are tried.  No match of either pattern can start inside a match of the
+    # other, so the two find what one pattern of both would.
+    found = set(_ACRONYM.findall(text))
+    for capital in _INNER_CAPITAL.finditer(text):
+        start = capital.start() - 1
+        while start and "a" <= text[start - 1] <= "z":
+            start -= 1
+        camel = _CAMEL.match(text, start)
+        if camel:
+            found.add(camel[1])
+    return {_fold(m) for m in found}
 
 
 def _numbers(text: str) -> set[str]:
