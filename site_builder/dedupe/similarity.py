@@ -280,7 +280,9 @@ def channels(vec: "Vectors", pairs: np.ndarray, langs) -> tuple[np.ndarray, np.n
         return np.zeros(0, dtype=bool), np.zeros(0, dtype=bool)
     i, j = pairs[:, 0], pairs[:, 1]
     has_anchors = (vec.anchor_norm[i] > 0) & (vec.anchor_norm[j] > 0)
-    lang = np.array(langs, dtype=object)
+    # Languages as small integers: comparing an object array calls str.__eq__ pair by pair.
+    codes: dict[str, int] = {}
+    lang = np.fromiter((codes.setdefault(code, len(codes)) for code in langs), dtype=np.int32, count=len(langs))
     has_words = (vec.word_norm[i] > 0) & (vec.word_norm[j] > 0) & (lang[i] == lang[j])
     return has_anchors, has_words
 
