@@ -40,9 +40,9 @@ Detect = Callable[[str, str], str]
 
 
 @lru_cache(maxsize=1)
-def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[str], list[tuple[int, int]]]:
-    """py3langid's model as numpy arrays: next move, row bases, output feature per state, P(t|c), P(c),
-    the labels and the aliased label columns.
+def _tables() -> tuple[np.ndarray, np.ndarray, int, np.ndarray, np.ndarray, list[str], list[tuple[int, int]]]:
+    """py3langid's model as numpy arrays: the automaton's moves, the feature each move completes, the
+    start row, P(t|c), P(c), the labels and the aliased label columns.
 
     py3langid ships its model xz-compressed: unpacking it costs half a second in every build.  The
     arrays are kept unpacked in the user's cache folder (like __pycache__: derived from the installed
@@ -60,16 +60,24 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarra
     return tables
 
 
-_ARRAYS = ("nextmove", "rowbase", "output", "ptc", "pc")
+_ARRAYS = ("moves", "completes", "ptc", "pc")
+#: Named in the cache folder's name: a folder written in another layout is never read as this one.
+_LAYOUT = 2
 
 
 def _tables_from_package() -> tuple:
     from py3langid.langid import _load_identifier  # imported here: only a first build pays for it
 
     ident = _load_identifier(norm_probs=True)
-    return (np.frombuffer(ident.tk_nextmove, dtype=np.uint32).copy(), np.asarray(ident._rowbase, dtype=np.int64),
-            np.asarray(ident.tk_output, dtype=np.int32), np.asarray(ident.nb_ptc, dtype=np.float32),
-            np.asarray(ident.nb_pc, dtype=np.float32), list(ident.nb_classes), [list(pair) for pair in ident._alias_pairs])
+    nextmove = np.frombuffer(ident.tk_nextmove, dtype=np.uint32)
+    rowbase = np.asarray(ident._rowbase, dtype=np.int64)
+    # py3langid steps state = nextmove[rowbase[state] + byte], then looks up output[state]: three
+    # lookups per byte.  Indexed by (row + byte) instead, `moves` holds the next state's row and
+    # `completes` its output, so the walk takes one lookup per byte and the outputs are gathered
+    # once, after it.
+    return (rowbase[nextmove].astype(np.uint32), np.asarray(ident.tk_output, dtype=np.int32)[nextmove],
+            int(rowbase[0]), np.asarray(ident.nb_ptc, dtype=np.float32), np.asarray(ident.nb_pc, dtype=np.float32),
+            list(ident.nb_classes), [list(pair) for pair in ident._alias_pairs])
 
 
 def _model_cache() -> Path | None:
@@ -82,14 +90,14 @@ def _model_cache() -> Path | None:
         root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     except (OSError, RuntimeError, ImportError):
         return None
-    return root / "site-builder" / f"langid-{stat.st_size}-{stat.st_mtime_ns}-{sys.byteorder}"
+    return root / "site-builder" / f"langid-{stat.st_size}-{stat.st_mtime_ns}-{sys.byteorder}-{_LAYOUT}"
 
 
 def _read_tables(folder: Path) -> tuple:
     # Plain arrays over the mapped files: np.memmap indexes through Python code, 131k times per 10k items.
-    arrays = [np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")) for name in _ARRAYS]
+    moves, completes, ptc, pc = [np.asarray(np.load(folder / f"{name}.npy", mmap_mode="r")) for name in _ARRAYS]
     extra = json.loads((folder / "labels.json").read_text(encoding="utf-8"))
-    return (*arrays, extra["labels"], [tuple(pair) for pair in extra["aliases"]])
+    return (moves, completes, int(extra["start"]), ptc, pc, extra["labels"], [tuple(pair) for pair in extra["aliases"]])
 
 
 def _write_tables(folder: Path, tables: tuple) -> None:
@@ -97,9 +105,10 @@ def _write_tables(folder: Path, tables: tuple) -> None:
     temporary = folder.with_name(f"{folder.name}.tmp-{os.getpid()}")
     try:
         temporary.mkdir(parents=True, exist_ok=True)
-        for name, array in zip(_ARRAYS, tables):
+        moves, completes, start, ptc, pc, labels, aliases = tables
+        for name, array in zip(_ARRAYS, (moves, completes, ptc, pc)):
             np.save(temporary / f"{name}.npy", array)
-        (temporary / "labels.json").write_text(json.dumps({"labels": tables[5], "aliases": tables[6]}), encoding="utf-8")
+        (temporary / "labels.json").write_text(json.dumps({"labels": labels, "aliases": aliases, "start": start}), encoding="utf-8")
         os.replace(temporary, folder)
     except OSError:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -153,24 +162,27 @@ def _encode(text: str) -> bytes:
 
 def _classify_block(texts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     """Best class and its probability for each text (all non-empty)."""
-    nextmove, rowbase, output, ptc, pc, _, aliases = _tables()
+    moves, completes, start, ptc, pc, _, aliases = _tables()
     count = len(texts)
-    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=count)
+    lengths = np.fromiter(map(len, texts), dtype=np.intp, count=count)
     width = int(lengths.max())
-    data = np.zeros((count, width), dtype=np.int64)
-    for row, text in enumerate(texts):
-        data[row, : len(text)] = np.frombuffer(text, dtype=np.uint8)
+    # One row per byte position, one column per text: each step of the walk reads a contiguous row.
+    data = np.zeros((width, count), dtype=np.intp)
+    for column, text in enumerate(texts):
+        data[: len(text), column] = np.frombuffer(text, dtype=np.uint8)
     # The automaton, one byte position at a time for every text; padding steps are masked out below.
-    state = np.zeros(count, dtype=np.int64)
-    features = np.empty((width, count), dtype=np.int64)
-    for step in range(width):
-        state = nextmove[rowbase[state] + data[:, step]]
-        features[step] = output[state]
-    valid = (features >= 0) & (np.arange(width)[:, None] < lengths[None, :])
+    # Each step overwrites its bytes with the index of its move (row + byte), for `completes` below.
+    row = np.full(count, start, dtype=np.intp)
+    for step in data:
+        np.add(row, step, out=step)
+        row = moves[step]
+    features = completes[data]
+    valid = features >= 0
+    valid &= np.arange(width)[:, None] < lengths
     steps, rows = np.nonzero(valid)
     keys = rows * ptc.shape[0] + features[steps, rows]
     keys, counts = np.unique(keys, return_counts=True)
-    rows, feature = keys // ptc.shape[0], keys % ptc.shape[0]
+    rows, feature = np.divmod(keys, ptc.shape[0])
     # Naive Bayes as py3langid scores it: sum over features of log(1 + count) * log P(feature | class),
     # a product of matrices as there (np.dot): the block's texts by the features they share, times
     # those features' rows of P(feature | class).  Texts share most features, so this gathers a few
