@@ -32,6 +32,10 @@ _ANCHOR_BODY_CHARS = 700
 _TITLE_TERM = re.compile(r"[\w'’\-]+")
 
 _WORD = re.compile(r"\w+")
+# In ASCII text \w is [A-Za-z0-9_]: byte tables that turn every other byte into a space (and,
+# the second, capitals into small letters), so that a split finds the words (see _words).
+_SPACED = bytes(b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)) + bytes(range(128, 256))
+_SPACED_LOWER = _SPACED.lower()
 # Patterns start with the character class of their first letter, the lookbehinds (which then
 # look one character further back) come after it: the regex engine can then skip ahead to the
 # next candidate letter instead of trying every lookbehind at every position (5x faster).
@@ -116,7 +120,7 @@ def extract(item: Item) -> Features:
     if len(_IDS) > _MAX_VOCABULARY:
         _IDS.clear()
     head = "\n".join(part for part in (item.title, item.excerpt, item.body[:_BODY_CHARS]) if part)
-    tokens = _WORD.findall(head.lower())[: HEAD_WORDS + 80]
+    tokens = _lower_words(head)[: HEAD_WORDS + 80]
     # Names come early in a news text: anchors are read from a shorter head.
     anchor_head = "\n".join(part for part in (item.title, item.excerpt, item.body[:_ANCHOR_BODY_CHARS]) if part)
     prose, headings, lower = _read_lines(anchor_head)
@@ -127,7 +131,7 @@ def extract(item: Item) -> Features:
         tokens=array("Q", map(_IDS.__getitem__, tokens)).tobytes(),
         token_count=len(tokens),
         words=_packed({t for t in set(tokens) if len(t) > 2 and not t.isdigit()}),
-        title_words=_packed({t for t in set(_WORD.findall(item.title.lower())) if len(t) > 2 and not t.isdigit()}),
+        title_words=_packed({t for t in set(_lower_words(item.title)) if len(t) > 2 and not t.isdigit()}),
         anchors=_packed(anchors),
         openers=_packed(_openers(prose) - anchors),
         title_anchors=_packed(anchors & title_terms),
@@ -145,10 +149,25 @@ def _read_lines(head: str) -> tuple[str, str, set[str]]:
     headings: list[str] = []
     seen: set[str] = set()
     for line in head.split("\n"):
-        words = _WORD.findall(line)
+        words = _words(line)
         seen.update(words)
         (headings if _is_title_case(line, words) else prose).append(line)
     return "\n".join(prose), "\n".join(headings), {w for w in seen if len(w) > 2 and w.islower()}
+
+
+def _words(text: str) -> list[str]:
+    """What _WORD finds in `text`; in ASCII text (most) by bytes.translate and split,
+    twice as fast as the pattern."""
+    if text.isascii():
+        return text.encode().translate(_SPACED).decode().split()
+    return _WORD.findall(text)
+
+
+def _lower_words(text: str) -> list[str]:
+    """What _WORD finds in `text.lower()`, as fast as _words."""
+    if text.isascii():
+        return text.encode().translate(_SPACED_LOWER).decode().split()
+    return _WORD.findall(text.lower())
 
 
 def anchors_of(prose: str, headings: str, head: str) -> set[str]:
