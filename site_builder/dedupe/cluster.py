@@ -20,7 +20,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .similarity import Vectors, centroid, combine, cosine
+from .similarity import Vectors, centroid, combine_one, cosine
 
 
 #: Word (or cross-language anchor) similarity at which a related link's bonus counts in full.
@@ -121,7 +121,7 @@ def story_merges(
         if _apart(first, second, window_days):
             continue
         anchor_sim, word_sim, has_anchors, has_words = _centroid_similarity(vec, first, second)
-        score = float(combine(anchor_sim, word_sim, has_anchors, has_words))
+        score = combine_one(anchor_sim, word_sim, has_anchors, has_words)
         if bonus:
             # A related link is an outlet's "see also": it counts in full only when the
             # texts already agree (words, or anchors across languages), never on its own.
