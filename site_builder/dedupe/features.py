@@ -36,6 +36,8 @@ _WORD = re.compile(r"\w+")
 # the second, capitals into small letters), so that a split finds the words (see _words).
 _SPACED = bytes(b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)) + bytes(range(128, 256))
 _SPACED_LOWER = _SPACED.lower()
+# ASCII whitespace (where str.split splits) made spaces, capitals made small letters (see _normalised).
+_BLANKED_LOWER = bytes(ord(" ") if chr(b).isspace() else b for b in range(128)).lower() + bytes(range(128, 256))
 # Patterns start with the character class of their first letter, the lookbehinds (which then
 # look one character further back) come after it: the regex engine can then skip ahead to the
 # next candidate letter instead of trying every lookbehind at every position (5x faster).
@@ -126,7 +128,6 @@ def extract(item: Item) -> Features:
     prose, headings, lower = _read_lines(anchor_head)
     anchors = anchors_of(prose, headings, anchor_head)
     title_terms = {_fold(w) for w in _TITLE_TERM.findall(item.title)}
-    whole = " ".join(item_text(item).lower().split())
     return Features(
         tokens=array("Q", map(_IDS.__getitem__, tokens)).tobytes(),
         token_count=len(tokens),
@@ -138,7 +139,7 @@ def extract(item: Item) -> Features:
         lower=_packed(lower),
         url_keys=item_keys(item),
         related_keys=tuple(canonical_url(entry.url) if entry.url else "" for entry in item.related),
-        text_digest=hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest(),
+        text_digest=hashlib.blake2b(_normalised(item_text(item)), digest_size=12).hexdigest(),
     )
 
 
@@ -168,6 +169,19 @@ def _lower_words(text: str) -> list[str]:
     if text.isascii():
         return text.encode().translate(_SPACED_LOWER).decode().split()
     return _WORD.findall(text.lower())
+
+
+def _normalised(text: str) -> bytes:
+    """`" ".join(text.lower().split())` in UTF-8; ASCII text (most) in byte operations, without
+    splitting the whole body into words."""
+    if not text.isascii():
+        return " ".join(text.lower().split()).encode("utf-8")
+    blanked = text.encode().translate(_BLANKED_LOWER)
+    while True:
+        collapsed = blanked.replace(b"  ", b" ")  # each pass halves the runs of spaces
+        if len(collapsed) == len(blanked):
+            return collapsed.strip(b" ")
+        blanked = collapsed
 
 
 def anchors_of(prose: str, headings: str, head: str) -> set[str]:
