@@ -11,7 +11,7 @@ with the number of such pairs, not with the square of the number of items.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
@@ -46,9 +46,17 @@ class Vectors:
     is_anchor: np.ndarray     # per feature id: anchor (True) or word
     anchor_norm: np.ndarray   # per item: norm of its anchor part before normalising (0: no anchors)
     word_norm: np.ndarray
+    #: Row offsets as a Python list, made on first use: centroid() reads thousands of single rows,
+    #: and numpy's scalar indexing and boolean masks cost microseconds each on slices this small.
+    _offsets: list = field(default_factory=list, compare=False, repr=False)
 
-    def row(self, i: int) -> tuple[np.ndarray, np.ndarray]:
-        return self.indices[self.indptr[i] : self.indptr[i + 1]], self.weights[self.indptr[i] : self.indptr[i + 1]]
+    def row(self, i: int) -> tuple[list[int], list[float], list[bool]]:
+        """Row i: its feature ids, their weights, and whether each is an anchor."""
+        if not self._offsets:
+            self._offsets.extend(self.indptr.tolist())
+        start, end = self._offsets[i], self._offsets[i + 1]
+        ids = self.indices[start:end]
+        return ids.tolist(), self.weights[start:end].tolist(), self.is_anchor[ids].tolist()
 
 
 def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
@@ -302,18 +310,16 @@ def centroid(vec: Vectors, members: Sequence[int]) -> tuple[dict[int, float], di
     if len(members) == 1:
         # Most clusters compared are single items: their row is their centroid (a share of 1.0
         # changes no weight, and weights are positive), unless a feature repeats in the row.
-        ids, weights = vec.row(members[0])
-        is_anchor = vec.is_anchor[ids]
-        single_anchors = dict(zip(ids[is_anchor].tolist(), weights[is_anchor].tolist()))
-        single_words = dict(zip(ids[~is_anchor].tolist(), weights[~is_anchor].tolist()))
-        if len(single_anchors) + len(single_words) == ids.size:
+        ids, weights, is_anchor = vec.row(members[0])
+        single_anchors = {f: w for f, w, anchor in zip(ids, weights, is_anchor) if anchor}
+        single_words = {f: w for f, w, anchor in zip(ids, weights, is_anchor) if not anchor}
+        if len(single_anchors) + len(single_words) == len(ids):
             return single_anchors, single_words
     anchors: dict[int, float] = {}
     words: dict[int, float] = {}
     share = 1.0 / len(members)
     for i in members:
-        ids, weights = vec.row(i)
-        for f, w, is_anchor in zip(ids.tolist(), weights.tolist(), vec.is_anchor[ids].tolist()):
+        for f, w, is_anchor in zip(*vec.row(i)):
             target = anchors if is_anchor else words
             target[f] = target.get(f, 0.0) + w * share
     return anchors, words
