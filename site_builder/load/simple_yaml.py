@@ -23,6 +23,7 @@ import yaml
 from .yaml_loader import Loader
 
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: |$)")
+_KEY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 # Characters PyYAML refuses or treats specially anywhere (its reader's NON_PRINTABLE, a BOM, a tab).
 # YAML's other line breaks (\x85, \u2028, \u2029) would not split lines here as they do there.
 _UNUSUAL = re.compile("[^\x0a\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
@@ -36,6 +37,8 @@ _RESOLVERS = Loader.yaml_implicit_resolvers
 _CONSTRUCTORS = Loader.yaml_constructors
 _constructor: Loader | None = None
 _TEXT_KEYS: dict[str, bool] = {}
+_SHORT_PLAIN: dict[str, Any] = {}
+_UNKNOWN = object()
 _ESCAPES = {'"': '"', "\\": "\\", "/": "/", "n": "\n", "t": "\t"}
 # The inside of a one-line double-quoted scalar: no bare quote, only the escapes above.
 _DOUBLE_QUOTED = re.compile(r'(?:[^"\\]|\\["\\/nt])*')
@@ -74,13 +77,16 @@ def _mapping(lines: list[tuple[int, str]], i: int, indent: int) -> tuple[dict[st
             break
         if at > indent:
             raise _Unsupported  # a value going on over more lines, or an indentation error
-        match = _KEY.match(line)
-        if match is None:
-            raise _Unsupported
-        key = match.group(1)
-        if key in result or not _text_key(key):
-            raise _Unsupported  # a duplicate (PyYAML reports its line), or a key that is not text ("yes", "1")
-        rest = line[match.end():].strip(" ")
+        # The key is all before the first colon (no key character is one): found and checked
+        # without a regular expression, the same few dozen keys file after file.
+        colon = line.find(":")
+        key = line[:colon]
+        if colon < 1 or key in result or not _text_key(key):
+            raise _Unsupported  # no key, a duplicate (PyYAML reports its line), or a key that is not text ("yes", "1")
+        rest = line[colon + 1:]
+        if rest and rest[0] != " ":
+            raise _Unsupported  # "key:value" is one plain scalar to YAML, not a pair
+        rest = rest.strip(" ")
         i += 1
         if rest:
             result[key] = _scalar(rest)
@@ -152,6 +158,20 @@ def _scalar(text: str) -> Any:
         if len(text) < 2 or text[-1] != "'" or "'" in inner.replace("''", ""):
             raise _Unsupported
         return inner.replace("''", "'")
+    known = _SHORT_PLAIN.get(text, _UNKNOWN)
+    if known is not _UNKNOWN:
+        return known
+    value = _plain(text)
+    # The same short values come back file after file (heat: 56, published: true), each typed
+    # through PyYAML's resolver and constructor; what they give cannot change (an int, a bool, a
+    # date: nothing mutable), so it is kept.
+    if len(text) <= 16 and len(_SHORT_PLAIN) < 10_000:
+        _SHORT_PLAIN[text] = value
+    return value
+
+
+def _plain(text: str) -> Any:
+    first = text[0]
     if first in _NOT_PLAIN_START and not (first == "-" and len(text) > 1 and text[1] not in " \t"):
         raise _Unsupported
     if " #" in text or ": " in text or text.endswith(":"):
@@ -168,9 +188,10 @@ def _scalar(text: str) -> Any:
 
 
 def _text_key(key: str) -> bool:
+    """True for a plain key (_KEY's) that YAML reads as text."""
     known = _TEXT_KEYS.get(key)
     if known is None:
-        known = _resolve(key) == _STR
+        known = _KEY_NAME.fullmatch(key) is not None and _resolve(key) == _STR
         if len(_TEXT_KEYS) < 10_000:  # the same few dozen keys, file after file
             _TEXT_KEYS[key] = known
     return known
