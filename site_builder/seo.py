@@ -9,7 +9,6 @@ the <script> element it sits in.
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
@@ -29,25 +28,40 @@ def seo_files(pages: Iterable[Page], config: SiteConfig) -> list[OutputFile]:
 
 
 def sitemap(pages: Iterable[Page], config: SiteConfig) -> OutputFile:
-    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    """One <url> per listed page, with its newest item date.  Written as text, in the bytes ElementTree
+    would write: building and serialising 10 000 elements through it took a tenth of a second."""
+    newest: dict[int, datetime | None] = {}  # by id(story): a story is on several pages
+    lines = [f'<?xml version="1.0" encoding="utf-8"?>\n<urlset xmlns="{SITEMAP_NS}">']
     for page in pages:
         if page.url in _UNLISTED or not (page.url == "" or page.url.endswith("/")):
             continue
-        node = ET.SubElement(root, "url")
-        ET.SubElement(node, "loc").text = clean(config.site_url + page.url)
-        modified = page_modified(page.context)
-        if modified is not None:
-            ET.SubElement(node, "lastmod").text = _w3c(modified)
-    return OutputFile("sitemap.xml", '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n")
+        modified = page_modified(page.context, newest)
+        lastmod = f"<lastmod>{_w3c(modified)}</lastmod>" if modified is not None else ""
+        lines.append(f"<url><loc>{_xml_text(clean(config.site_url + page.url))}</loc>{lastmod}</url>")
+    return OutputFile("sitemap.xml", "".join(lines) + "</urlset>\n")
+
+
+def _xml_text(text: str) -> str:
+    # What ElementTree escapes in text: &, < and >.
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def robots(config: SiteConfig) -> OutputFile:
     return OutputFile("robots.txt", f"User-agent: *\nAllow: /\n\nSitemap: {config.site_url}sitemap.xml\n")
 
 
-def page_modified(context: Mapping[str, Any]) -> datetime | None:
-    """The newest item date among the stories a page shows: its sitemap lastmod."""
-    dates = [moment for story in _stories_in(context) for moment in story_dates(story)]
+def page_modified(context: Mapping[str, Any], newest: dict[int, datetime | None] | None = None) -> datetime | None:
+    """The newest item date among the stories a page shows: its sitemap lastmod.  `newest` remembers
+    each story's, by id, across the pages of one build."""
+    newest = {} if newest is None else newest
+    dates = []
+    for story in _stories_in(context):
+        key = id(story)
+        if key not in newest:
+            own = story_dates(story)
+            newest[key] = max(own) if own else None
+        if newest[key] is not None:
+            dates.append(newest[key])
     return max(dates) if dates else None
 
 
