@@ -18,6 +18,11 @@ MAX_RELATED = 100
 MAX_TEXT = 200_000
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _KEY = re.compile(r"""^["']?([^\s:"'#][^:"']*)["']?\s*:""")
+_NUMBER = re.compile(r"\s*-?\d+(\.\d+)?\s*")
+_SITE_PATH = re.compile(r"/(?!/)[\w./%+-]*")
+_DOMAIN = re.compile(r"[a-z0-9.-]{1,253}")
+_HTTP_URL = re.compile(r"^https?://[^/\s?#]+", re.IGNORECASE)
+_SPACED_DATETIME = re.compile(r"\d{4}-\d\d-\d\d \d")
 
 
 class FieldReader:
@@ -52,12 +57,17 @@ class FieldReader:
     def text(self, key: str, value: Any) -> str | None:
         if value is None:
             return None
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            self.error(key, f"expected text, got {_describe(value)}")
-            return None
+        if type(value) is not str:
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+                self.error(key, f"expected text, got {_describe(value)}")
+                return None
+            value = str(value)
         # Control characters and lone surrogates ("\ud800" in YAML) cannot be written as
-        # UTF-8 or carried by XML feeds; they never mean anything in a headline.
-        text = _UNPRINTABLE.sub("", str(value)).strip()
+        # UTF-8 or carried by XML feeds; they never mean anything in a headline.  Both are
+        # unprintable to Python, which tells so faster than the expression can look for them.
+        if not value.isprintable():
+            value = _UNPRINTABLE.sub("", value)
+        text = value.strip()
         if len(text) > MAX_TEXT:
             self.error(key, f"longer than {MAX_TEXT} characters; cut", warning=True)
             text = text[:MAX_TEXT]
@@ -67,7 +77,7 @@ class FieldReader:
         if value is None:
             return None
         given = value
-        if isinstance(value, str) and re.fullmatch(r"\s*-?\d+(\.\d+)?\s*", value):
+        if isinstance(value, str) and _NUMBER.fullmatch(value):
             value = float(value)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             # Name what the file says ('999…' with 5 000 digits), not what float() made of it (inf).
@@ -119,7 +129,7 @@ class FieldReader:
     def image_url(self, key: str, value: Any) -> str | None:
         """An http(s) URL, or a root-relative path to a file the site ships in static/."""
         text = self.text(key, value)
-        if text and re.fullmatch(r"/(?!/)[\w./%+-]*", text) and "/../" not in text + "/":
+        if text and _SITE_PATH.fullmatch(text) and "/../" not in text + "/":
             return text
         return self.url(key, text) if text else None
 
@@ -170,7 +180,7 @@ class FieldReader:
             return None
         name = self.text(key + ".name", value.get("name"))
         domain = (self.text(key + ".domain", value.get("domain")) or "").lower()
-        if domain and not re.fullmatch(r"[a-z0-9.-]{1,253}", domain):
+        if domain and not _DOMAIN.fullmatch(domain):
             self.error(key + ".domain", f"not a domain name: {_describe(domain)}")
             domain = ""
         icons = self.images(key + ".images", value.get("images"))
@@ -219,7 +229,7 @@ def checked_url(text: str, report: Callable[[str], None]) -> str | None:
     """Only http(s) URLs pass: javascript:, data: and friends are refused."""
     if not text.isprintable() or _SPACE.search(text):  # rare: most URLs are clean, skip the slow path
         text = "".join(ch for ch in text if ch.isprintable() and not ch.isspace())
-    if re.match(r"^https?://[^/\s?#]+", text, re.IGNORECASE):
+    if _HTTP_URL.match(text):
         # Characters no valid URL holds raw, percent-encoded as browsers do: templates escape
         # them anyway, but a URL that can never close a quote or open a tag is safe in any context.
         return _UNSAFE_IN_URL.sub(lambda m: f"%{ord(m.group()):02X}", text)
@@ -230,7 +240,7 @@ def checked_url(text: str, report: Callable[[str], None]) -> str | None:
 def parse_datetime(text: str) -> datetime | None:
     text = text.strip()
     try:
-        return datetime.fromisoformat(text.replace(" ", "T", 1) if re.match(r"\d{4}-\d\d-\d\d \d", text) else text)
+        return datetime.fromisoformat(text.replace(" ", "T", 1) if _SPACED_DATETIME.match(text) else text)
     except ValueError:
         return None
 
