@@ -20,7 +20,8 @@ CONTRACT = {
     "images", "quality", "heat", "related", "published", "draft", "lang", "language",
 }
 
-_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
+# From the line break before it: a search for a "\n" skips ahead, where "^" is tried at every character.
+_CLOSING = re.compile(r"\n(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
 #: How many values the front-matter may expand to once YAML aliases are followed.
 MAX_YAML_VALUES = 200_000
 
@@ -53,10 +54,10 @@ def split_front_matter(text: str) -> tuple[str, str, int] | None:
     first_break = text.find("\n")
     if first_break < 0:
         return None
-    closing = _CLOSING.search(text, first_break + 1)
+    closing = _CLOSING.search(text, first_break)
     if closing is None:
         return None
-    front = text[first_break + 1 : closing.start()]
+    front = text[first_break + 1 : closing.start() + 1]
     body_start = text.find("\n", closing.end())
     body = text[body_start + 1 :] if body_start >= 0 else ""
     return front, body, text.count("\n", 0, closing.end()) + 2
