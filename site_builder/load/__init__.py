@@ -206,15 +206,19 @@ def _read_bytes(path: str) -> bytes:
 
 def decode(relative: str, data: bytes, errors: list[ContentError]) -> str | None:
     """Text of a file: UTF-8 (with or without BOM) or UTF-16 with BOM; line endings made \\n."""
+    encoded = data
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "utf-16"
     else:
-        encoding = "utf-8-sig"
+        encoding = "utf-8"
+        if data.startswith(codecs.BOM_UTF8):
+            # Cut as the utf-8-sig codec cuts it (so error offsets count from after it), without its Python code.
+            encoded = data[3:]
     try:
-        text = data.decode(encoding)
+        text = encoded.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        errors.append(ContentError(relative, line, f"not valid {encoding.split('-sig')[0].upper()} text (byte {exc.start})"))
+        errors.append(ContentError(relative, line, f"not valid {encoding.upper()} text (byte {exc.start})"))
         return None
     if "\x00" in text:
         # UTF-16 without a byte-order mark decodes as "valid" UTF-8 with a NUL after every ASCII letter.
@@ -225,7 +229,9 @@ def decode(relative: str, data: bytes, errors: list[ContentError]) -> str | None
         return None
     # Other control characters are invisible, invalid in XML feeds, and never meant (\t and line breaks are kept).
     text = _CONTROL.sub("", text)
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:  # rare: looking is cheaper than replacing nothing twice
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
 
 
 def _relative(path: Path, root: Path) -> str:
