@@ -75,7 +75,7 @@ def read_front_matter(path: str, text: str, default_lang: str, errors: list[Cont
         return None
     front, body, body_line = parts
     duplicates: list[tuple[int, str]] = []
-    data = read_simple(front) if front.strip() else {}
+    data = simple = read_simple(front) if front.strip() else {}
     if data is None:  # more than the plain front-matter read_simple knows: PyYAML reads it
         loader = Loader(front)
         try:
@@ -102,7 +102,8 @@ def read_front_matter(path: str, text: str, default_lang: str, errors: list[Cont
     fields = FieldReader(path, front, 2, errors)
     for line, key in duplicates:
         errors.append(ContentError(path, line + 2, f"{key!r} is given more than once; the last one is used", key, warning=True))
-    data = {str(key): value for key, value in data.items()}
+    if data is not simple:  # PyYAML's keys may be numbers, dates or booleans (read_simple's are all text)
+        data = {str(key): value for key, value in data.items()}
 
     title = fields.text("title", data.get("title"))
     excerpt = fields.text("excerpt", _first(data, "excerpt", "description", "summary")) or ""
