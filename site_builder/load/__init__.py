@@ -97,11 +97,12 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
 def content_listing(root: Path) -> list[tuple[str, str | None, os.stat_result | None]]:
     """content_files() with each file's stat (None for a problem, or a file gone meanwhile)."""
     listing = []
+    prefix = os.path.join(str(root), "")  # joined as strings: os.path.join with a Path costs more than the stat
     for relative, problem in content_files(root):
         stat = None
         if problem is None:
             try:
-                stat = os.stat(os.path.join(root, relative))
+                stat = os.stat(prefix + relative)
             except OSError:
                 pass
         listing.append((relative, problem, stat))
