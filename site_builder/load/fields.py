@@ -76,6 +76,8 @@ class FieldReader:
     def number(self, key: str, value: Any, low: int, high: int) -> int | None:
         if value is None:
             return None
+        if type(value) is int and low <= value <= high:  # the usual case (heat: 56): nothing to check or round
+            return value
         given = value
         if isinstance(value, str) and _NUMBER.fullmatch(value):
             value = float(value)
