@@ -12,9 +12,11 @@ companies and products, numbers and acronyms.  A translation keeps them
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import unicodedata
 from array import array
+from itertools import compress
 from typing import NamedTuple
 
 import numpy as np
@@ -104,22 +106,27 @@ def ids(packed: bytes) -> np.ndarray:
 
 class _Vocabulary(Vocabulary):
     """Ids of words, and which of them are no content words (see `Features.words`): words of two
-    letters or fewer, and numbers.  Each word is tested once; the content of a text is then its
-    distinct ids less those, a set operation instead of two tests per word in Python."""
+    letters or fewer, and numbers; and which are not in lower case (see `Features.lower`).  Each
+    word is tested once; the words of a text that pass are then its distinct ids less those,
+    a set operation instead of two tests per word in Python."""
 
     def __init__(self) -> None:
         super().__init__()
         self.no_content: set[int] = set()
+        self.not_lower: set[int] = set()
 
     def __missing__(self, word: str) -> int:
         value = super().__missing__(word)
         if len(word) <= 2 or word.isdigit():
             self.no_content.add(value)
+        if len(word) <= 2 or not word.islower():
+            self.not_lower.add(value)
         return value
 
     def clear(self) -> None:
         super().clear()
         self.no_content.clear()
+        self.not_lower.clear()
 
 
 #: Stable ids of the strings seen so far in this process (blake2b: Python's hash() changes per run).
@@ -150,10 +157,11 @@ def extract(item: Item) -> Features:
     tokens = _lower_words(head)[: HEAD_WORDS + 80]
     # Names come early in a news text: anchors are read from a shorter head.
     anchor_head = "\n".join(part for part in (item.title, item.excerpt, item.body[:_ANCHOR_BODY_CHARS]) if part)
-    prose, headings, lower = _read_lines(anchor_head)
+    prose, headings, written = _read_lines(anchor_head)
     anchors = anchors_of(prose, headings, anchor_head)
     title_terms = {_fold(w) for w in _TITLE_TERM.findall(item.title)}
     token_ids = list(map(_IDS.__getitem__, tokens))
+    lower = _lower_case(written, tokens, token_ids) if head.isascii() else _lower_case_slowly(written)
     return Features(
         tokens=array("Q", token_ids).tobytes(),
         token_count=len(tokens),
@@ -162,24 +170,45 @@ def extract(item: Item) -> Features:
         anchors=_packed(anchors),
         openers=_packed(_openers(prose) - anchors),
         title_anchors=_packed(anchors & title_terms),
-        lower=_packed(lower),
+        lower=array("Q", sorted(lower)).tobytes(),
         url_keys=item_keys(item),
         related_keys=tuple(canonical_url(entry.url) if entry.url else "" for entry in item.related),
         text_digest=hashlib.blake2b(_normalised(item_text(item)), digest_size=12).hexdigest(),
     )
 
 
-def _read_lines(head: str) -> tuple[str, str, set[str]]:
-    """The head's prose lines, its Title Case lines (headlines, section headings), and the
-    words it writes in lower case: one pass of the word pattern over each line serves both."""
+def _read_lines(head: str) -> tuple[str, str, list[str]]:
+    """The head's prose lines, its Title Case lines (headlines, section headings), and its
+    words as written: one pass over each line serves both."""
     prose: list[str] = []
     headings: list[str] = []
-    seen: set[str] = set()
+    written: list[str] = []
     for line in head.split("\n"):
         words = _words(line)
-        seen.update(words)
+        written += words
         (headings if _is_title_case(line, words) else prose).append(line)
-    return "\n".join(prose), "\n".join(headings), {w for w in seen if len(w) > 2 and w.islower()}
+    return "\n".join(prose), "\n".join(headings), written
+
+
+def _lower_case(written: list[str], tokens: list[str], token_ids: list[int]) -> set[int]:
+    """Ids of the words of the anchor head written in lower case (three letters or more), for
+    an ASCII head, without looking them up again.
+
+    The anchor head starts the head, so its words as written are the tokens in their case, but
+    the last (which the anchor head may cut short): a word is in lower case where it equals its
+    token, and its id is then the token's.
+    """
+    if not written or len(written) - 1 > len(tokens):
+        return _lower_case_slowly(written)
+    *words, last = written
+    found = set(compress(token_ids, map(operator.eq, words, tokens))).difference(_IDS.not_lower)
+    if len(last) > 2 and last.islower():
+        found.add(_IDS[last])
+    return found
+
+
+def _lower_case_slowly(written: list[str]) -> set[int]:
+    return {_IDS[word] for word in set(written) if len(word) > 2 and word.islower()}
 
 
 def _words(text: str) -> list[str]:
