@@ -60,6 +60,8 @@ _CAMEL = re.compile(r"(?<![\w\-])([a-z]+[A-Z]\w*(?:-\d\w*)?)(?!\w)")
 _INNER_CAPITAL = re.compile(r"[A-Z](?<=[a-z].)")
 # Numbers of two digits or more, or with a decimal part: amounts, years, scores, model sizes.
 _NUMBER = re.compile(r"(\d(?<![\w.,]\d)\d*(?:[.,]\d+)*)")
+# The same for ASCII text, where it finds the same numbers: an ASCII \d is tested faster than a Unicode one.
+_ASCII_NUMBER = re.compile(_NUMBER.pattern, re.ASCII)
 _POSSESSIVE = re.compile(r"['’]s?$")
 _SPACES = re.compile(r"\s+")
 
@@ -289,7 +291,7 @@ def _acronyms(text: str) -> set[str]:
 
 def _numbers(text: str) -> set[str]:
     found = set()
-    for number in _NUMBER.findall(text):
+    for number in (_ASCII_NUMBER if text.isascii() else _NUMBER).findall(text):
         digits = number.replace(",", "")
         if len(digits) >= 2:
             found.add(digits.rstrip("0").rstrip(".") if "." in digits else digits)
