@@ -165,10 +165,11 @@ def item_text(item: Item) -> str:
 def extract(item: Item) -> Features:
     if len(_IDS) > _MAX_VOCABULARY:
         _IDS.clear()
-    head = "\n".join(part for part in (item.title, item.excerpt, item.body[:_BODY_CHARS]) if part)
+    body = item.body[:_BODY_CHARS]
+    head = "\n".join([part for part in (item.title, item.excerpt, body) if part])
     tokens = _lower_words(head)[: HEAD_WORDS + 80]
-    # Names come early in a news text: anchors are read from a shorter head.
-    anchor_head = "\n".join(part for part in (item.title, item.excerpt, item.body[:_ANCHOR_BODY_CHARS]) if part)
+    # Names come early in a news text: anchors are read from a shorter head, which starts the head.
+    anchor_head = head[: len(head) - len(body) + len(body[:_ANCHOR_BODY_CHARS])]
     prose, headings, written = _read_lines(anchor_head)
     anchors = anchors_of(prose, headings, anchor_head)
     title_terms = {_fold(w) for w in _TITLE_TERM.findall(item.title)}
@@ -184,7 +185,7 @@ def extract(item: Item) -> Features:
         title_anchors=_packed(anchors & title_terms),
         lower=_packed_ids(lower),
         url_keys=item_keys(item),
-        related_keys=tuple(canonical_url(entry.url) if entry.url else "" for entry in item.related),
+        related_keys=tuple([canonical_url(entry.url) if entry.url else "" for entry in item.related]),
         text_digest=hashlib.blake2b(_normalised(item_text(item)), digest_size=12).hexdigest(),
     )
 
