@@ -291,6 +291,7 @@ def _acronyms(text: str) -> set[str]:
     # other, so the two find what one pattern of both would.
     found = set(_ACRONYM.findall(text))
     for capital in _INNER_CAPITAL.finditer(text):
+        # Back to the first of the small letters before the capital: where such a word starts.
         start = capital.start() - 1
         while start and "a" <= text[start - 1] <= "z":
             start -= 1
