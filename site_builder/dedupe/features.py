@@ -51,13 +51,14 @@ _NAME = re.compile(
 )
 # A capitalised word that opens a sentence: a name only if other items use it as one (see similarity.py).
 _OPENING = re.compile(r"([A-ZÀ-ÖØ-ÞĀ-ž](?:(?<=^.)|(?<=[.!?:;\"“”»«]\s.))[\w'’\-]*\w)", re.MULTILINE)
-# Acronyms and mixed-case product names anywhere, even opening a sentence (LLM, OpenAI, GPT-4),
-# in two patterns so that each can skip ahead to a capital (see _acronyms).
-# Those that start with a capital: LLM, AT&T, OpenAI, GPT-4.
-_ACRONYM = re.compile(r"([A-Z](?<![\w\-].)(?:[A-Z0-9&]{1,7}|[a-z]+[A-Z]\w*)(?:-\d\w*)?)(?!\w)")
-# Those that start in lower case (iScience, eBay), tried only where a lower-case letter meets a capital.
+# Acronyms and mixed-case product names anywhere, even opening a sentence (LLM, AT&T, OpenAI,
+# GPT-4); and, as a match of one letter, each capital that follows a small letter, where a
+# word that starts in lower case may hold it (see _CAMEL).  Starting with a capital, the
+# pattern can skip ahead to the next one.
+_ACRONYM = re.compile(r"[A-Z](?:(?<![\w\-].)(?:[A-Z0-9&]{1,7}|[a-z]+[A-Z]\w*)(?:-\d\w*)?(?!\w)|(?<=[a-z].))")
+# Mixed-case names that start in lower case (iScience, eBay), tried only where _ACRONYM found a
+# capital after a small letter: starting with a small letter, the pattern would be tried nearly everywhere.
 _CAMEL = re.compile(r"(?<![\w\-])([a-z]+[A-Z]\w*(?:-\d\w*)?)(?!\w)")
-_INNER_CAPITAL = re.compile(r"[A-Z](?<=[a-z].)")
 # Numbers of two digits or more, or with a decimal part: amounts, years, scores, model sizes.
 _NUMBER = re.compile(r"(\d(?<![\w.,]\d)\d*(?:[.,]\d+)*)")
 # The same for ASCII text, where it finds the same numbers: an ASCII \d is tested faster than a Unicode one.
@@ -285,14 +286,15 @@ def _names(text: str) -> set[str]:
 
 
 def _acronyms(text: str) -> set[str]:
-    # One pattern starting with a lower-case letter would be tried at nearly every character;
-    # a word such as "iScience" holds a capital after a lower-case letter, so only the words
-    # that hold one are tried.  No match of either pattern can start inside a match of the
-    # other, so the two find what one pattern of both would.
-    found = set(_ACRONYM.findall(text))
-    for capital in _INNER_CAPITAL.finditer(text):
-        # Back to the first of the small letters before the capital: where such a word starts.
-        start = capital.start() - 1
+    # No match of _CAMEL can start inside a match of _ACRONYM nor the other way round, so the
+    # two find what one pattern of both would.
+    found = set()
+    for match in _ACRONYM.finditer(text):
+        if len(match[0]) > 1:
+            found.add(match[0])
+            continue
+        # A capital after a small letter: back to the first small letter, where such a word starts.
+        start = match.start() - 1
         while start and "a" <= text[start - 1] <= "z":
             start -= 1
         camel = _CAMEL.match(text, start)
