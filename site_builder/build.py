@@ -19,7 +19,7 @@ from .seo import head_helpers, seo_files
 from .load import load_items
 from .models import Digest, Item, Page, Story
 from .pages import plan_pages
-from .parallel import fork_map, no_collection
+from .parallel import fork_map, no_collection, split
 from .rank import rank, topic_key
 from .render import THEME, Renderer, fingerprint_assets
 from .unchanged import inputs_key, remember, unchanged
@@ -210,7 +210,13 @@ def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, pr
                 progress("render", len(done), len(pages))
         return done
 
-    for index, key, sha in fork_map(render, range(len(pages)), workers, meanwhile=meanwhile):
+    # The lists of stories (front page, topics, outlets, days) go first, together: each story's card is
+    # rendered once per process (see Renderer.once), and spread over every worker it would be rendered in
+    # each.  The story pages, in small batches, keep the other workers busy meanwhile and even out the end.
+    lists = [index for index, page in enumerate(pages) if page.template != "story.html"]
+    stories = [index for index, page in enumerate(pages) if page.template == "story.html"]
+    batches = [*split(lists, max(1, workers // 2)), *split(stories, workers * 8)]
+    for index, key, sha in fork_map(render, range(len(pages)), workers, meanwhile=meanwhile, batches=batches):
         page = pages[index]
         output.note(page.output_path, sha)
         keys.record(page, key, sha)

@@ -31,12 +31,13 @@ def default_workers() -> int:
 
 
 def fork_map(function: Callable[[Sequence[T]], list[R]], items: Sequence[T], workers: int, minimum: int | None = None,
-             meanwhile: Callable[[], None] | None = None) -> list[R]:
+             meanwhile: Callable[[], None] | None = None, batches: Sequence[Sequence[T]] | None = None) -> list[R]:
     """function(batch) over batches of `items` in `workers` processes; results in the order of `items`.
 
     Falls back to one process when the work is small (a fork costs more than it saves),
     when workers is 1, or where fork is not available.  `meanwhile()` runs in this process
     while the workers do: serial work that would otherwise leave a core idle before or after.
+    `batches`, when given, are the batches (covering `items`): taken, and answered, in their order.
     """
     if workers <= 1 or len(items) < (MINIMUM if minimum is None else minimum) or "fork" not in multiprocessing.get_all_start_methods():
         results = function(items)
@@ -45,8 +46,8 @@ def fork_map(function: Callable[[Sequence[T]], list[R]], items: Sequence[T], wor
         return results
     global _TASK
     _TASK = function
-    size = max(1, -(-len(items) // (workers * 8)))  # several batches per worker, so one slow batch does not idle the rest
-    batches = [items[start : start + size] for start in range(0, len(items), size)]
+    if batches is None:
+        batches = split(items, workers * 8)  # several batches per worker, so one slow batch does not idle the rest
     # What the workers inherit is frozen: their garbage collector never walks (and so never writes to,
     # and copies) the parent's objects, which are most of their memory (see the gc module's notes on fork).
     gc.freeze()
@@ -60,6 +61,12 @@ def fork_map(function: Callable[[Sequence[T]], list[R]], items: Sequence[T], wor
         _TASK = None
         gc.unfreeze()
     return [result for batch in results for result in batch]
+
+
+def split(items: Sequence[T], count: int) -> list[Sequence[T]]:
+    """`items` in `count` (or fewer) batches of equal size, in order."""
+    size = max(1, -(-len(items) // count))
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _run(batch: Sequence) -> list:
