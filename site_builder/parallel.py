@@ -48,11 +48,13 @@ def fork_map(function: Callable[[Sequence[T]], list[R]], items: Sequence[T], wor
     _TASK = function
     if batches is None:
         batches = split(items, workers * 8)  # several batches per worker, so one slow batch does not idle the rest
-    # What the workers inherit is frozen: their garbage collector never walks (and so never writes to,
-    # and copies) the parent's objects, which are most of their memory (see the gc module's notes on fork).
+    # What the workers inherit is frozen: should their garbage collector run, it never walks (and so never
+    # writes to, and copies) the parent's objects, which are most of their memory (see the gc module's notes
+    # on fork).  In a build it does not run: the workers keep the build's no_collection(), as what they make
+    # is acyclic (items, features) or a page's few cycles (37k objects left over from rendering 6k pages).
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=gc.enable) as pool:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
             pending = pool.map_async(_run, batches, chunksize=1)
             if meanwhile is not None:
                 meanwhile()
