@@ -37,7 +37,8 @@ def fork_map(function: Callable[[Sequence[T]], list[R]], items: Sequence[T], wor
     Falls back to one process when the work is small (a fork costs more than it saves),
     when workers is 1, or where fork is not available.  `meanwhile()` runs in this process
     while the workers do: serial work that would otherwise leave a core idle before or after.
-    `batches`, when given, are the batches (covering `items`): taken, and answered, in their order.
+    `batches`, when given, are the batches (covering `items`): the workers take them, and the results
+    come, in their order (in one process, `items` are done in their own order).
     """
     if workers <= 1 or len(items) < (MINIMUM if minimum is None else minimum) or "fork" not in multiprocessing.get_all_start_methods():
         results = function(items)
