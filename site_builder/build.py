@@ -134,7 +134,7 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
         content_key = cache.content_key(items, config, options.drafts)
     with timer("dedupe"):
         stories = cache.memo(content_key, "stories", lambda: dedupe(items, config, cache.folder, options.workers, prepared, deferred))
-        del prepared
+        prepared.clear()  # the stories are made: their features are no longer needed
     with timer("rank"):
         digest, ranked_problems = cache.memo(content_key, "digest", lambda: rank_collecting(stories, items, config))
         problems += ranked_problems  # slug collisions are reported as warnings

@@ -9,6 +9,7 @@ the <script> element it sits in.
 from __future__ import annotations
 
 import json
+from xml.sax.saxutils import escape as xml_text
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
@@ -37,13 +38,8 @@ def sitemap(pages: Iterable[Page], config: SiteConfig) -> OutputFile:
             continue
         modified = page_modified(page.context, newest)
         lastmod = f"<lastmod>{_w3c(modified)}</lastmod>" if modified is not None else ""
-        lines.append(f"<url><loc>{_xml_text(clean(config.site_url + page.url))}</loc>{lastmod}</url>")
+        lines.append(f"<url><loc>{xml_text(clean(config.site_url + page.url))}</loc>{lastmod}</url>")
     return OutputFile("sitemap.xml", "".join(lines) + "</urlset>\n")
-
-
-def _xml_text(text: str) -> str:
-    # What ElementTree escapes in text: &, < and >.
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def robots(config: SiteConfig) -> OutputFile:

@@ -11,11 +11,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from site_builder.config import SiteConfig
 from site_builder.dedupe import dedupe
 from site_builder.dedupe import cache as dedupe_cache
 from site_builder.dedupe.command import run
+from site_builder.dedupe.similarity import combine, combine_one
 from site_builder.load import load_items
 from site_builder.models import Item, Provider, Related
 
@@ -197,3 +199,10 @@ def test_stories_do_not_depend_on_the_python_hash_seed(tmp_path) -> None:
         assert run.returncode == 0, run.stderr
         outputs.add(run.stdout)
     assert len(outputs) == 1
+
+
+@given(st.floats(0, 1), st.floats(0, 1), st.booleans(), st.booleans())
+def test_a_merge_scores_a_pair_as_the_candidate_scores_do(anchor_cos, word_cos, has_anchors, has_words) -> None:
+    # story_merges scores one pair at a time with combine_one, candidate_scores all pairs at once with
+    # combine: one formula written twice, which must give the very same double (a threshold sits between).
+    assert combine_one(anchor_cos, word_cos, has_anchors, has_words) == float(combine(anchor_cos, word_cos, has_anchors, has_words))

@@ -11,8 +11,6 @@ accepts a document PyYAML refuses.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import pytest
 import yaml
 from hypothesis import HealthCheck, example, given, settings
@@ -109,7 +107,7 @@ def blocks(draw, indent: int, depth: int) -> list[str]:
         else:
             lines.append(pad + draw(st.sampled_from([
                 f"{key}: [a, b]", f"{key}: {{a: 1}}", f"{key}: &anchor x", f"{key}: *anchor", f"{key}: !!str 1",
-                f"{key}: |", f"{key}: >", f"# a comment", f"{key}: a # comment", f"{key}:\tx", f"\t{key}: x",
+                f"{key}: |", f"{key}: >", "# a comment", f"{key}: a # comment", f"{key}:\tx", f"\t{key}: x",
                 f"{key} : x", f"'{key}': x", f'"{key}": x', f"? {key}", f"{key}: a\n{pad}  continued",
                 f"{key}: \"open", f"{key}: 'open", f"{key}: -", f"{key}:x", f"- {key}", "---", "...",
             ])))

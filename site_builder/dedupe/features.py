@@ -64,7 +64,6 @@ _NUMBER = re.compile(r"(\d(?<![\w.,]\d)\d*(?:[.,]\d+)*)")
 # The same for ASCII text, where it finds the same numbers: an ASCII \d is tested faster than a Unicode one.
 _ASCII_NUMBER = re.compile(_NUMBER.pattern, re.ASCII)
 _POSSESSIVE = re.compile(r"['’]s?$")
-_SPACES = re.compile(r"\s+")
 
 
 class Features(NamedTuple):
@@ -139,8 +138,8 @@ _IDS = _Vocabulary()
 _MAX_VOCABULARY = 1 << 20
 
 
-def _packed(strings) -> bytes:
-    return array("Q", sorted(map(_IDS.__getitem__, strings))).tobytes()
+def _packed(strings: set[str]) -> bytes:
+    return _packed_ids(set(map(_IDS.__getitem__, strings)))
 
 
 def _packed_ids(ids: set[int]) -> bytes:
