@@ -81,7 +81,7 @@ class Renderer:
             return moment.astimezone(tz).strftime(fmt) if moment else ""
 
         self.env.globals.update(site=config, url=url, abs_url=abs_url, asset=asset, image_src=self.image_src, text_dir=text_dir,
-                                once=self.once, **globals_)
+                                once=self.once, memo=self.memo, **globals_)
         self.env.filters.update(
             local_time=local_time,
             iso=lambda m: m.isoformat() if m else "",
@@ -124,6 +124,17 @@ class Renderer:
         found = self._once.get(ids)
         if found is None:
             found = self._once[ids] = (key, caller())
+        return found[1]
+
+    def memo(self, macro: Any, *arguments: Any) -> Markup:
+        """`{{ memo(story_card, story, ...) }}`: macro(*arguments), called the first time only, on the terms
+        of `once`.  For a list of cards: where `once` inside the macro still pays for the macro call and
+        its call block each time (a third of a topic page), this pays for a lookup."""
+        code = getattr(getattr(macro, "_func", None), "__code__", None)
+        ids = (code if code is not None else id(macro), *[(type(part), part) if type(part) in _KEY_ATOMS else id(part) for part in arguments])
+        found = self._once.get(ids)
+        if found is None:
+            found = self._once[ids] = ((macro, arguments), macro(*arguments))
         return found[1]
 
     def set_globals(self, helpers: dict[str, Any]) -> None:
