@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import operator
 import os
 import pickle
 import shutil
@@ -236,41 +237,68 @@ def file_hashes(folders: Iterable[Path]) -> list[str]:
 
 
 _ATOMS = (str, int, float, bool, type(None), datetime, date, timedelta)
-#: The same, as exact types: a set lookup is the cheap first test for the fields of a dataclass.
+#: The same, as exact types: a set lookup is the cheap first test.
 _ATOM_TYPES = frozenset(_ATOMS)
-_FIELDS: dict[type, tuple[str, ...]] = {}
+#: Texts longer than this are kept as their hash: a story's text would otherwise be repeated in
+#: the key of every list page that shows it.
+_SHORT = 160
+#: Per type, the function that makes the text of its values (see _text_of).
+_TEXTS: dict[type, Callable[[Any, dict[int, str]], str]] = {}
 
 
 def fingerprint(value: Any, memo: dict[int, str]) -> str:
-    """A stable text standing for a context value: equal for equal inputs, across processes."""
-    if isinstance(value, _ATOMS):
+    """A stable text standing for a context value: equal for equal inputs, across processes.
+
+    Values are written out (type, then fields or elements, atoms as their repr, "\x1e" between
+    parts); a text of more than _SHORT characters is replaced by its hash.  Unambiguous: no part
+    holds a raw \x1e (reprs escape it, hashes are hex) and brackets tell where each value ends."""
+    kind = type(value)
+    if kind in _ATOM_TYPES:
         return repr(value)
     known = memo.get(id(value))
     if known is not None:
         return known
-    if type(value) is Item and value.content_hash:
-        # An item is made from its file's bytes, its path and the configuration (which every key holds):
-        # those stand for its dozen fields, text and all.
-        text = _hash("Item", value.source, value.content_hash)
-    # Atoms inline (no call per field): the stories' own fields are many small values.
-    elif dataclasses.is_dataclass(value):
-        names = _FIELDS.get(type(value))
-        if names is None:
-            names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value) if f.name != "extra")
-        fields = [getattr(value, name) for name in names]
-        text = _hash(type(value).__name__, *[repr(v) if type(v) in _ATOM_TYPES else fingerprint(v, memo) for v in fields])
-    elif isinstance(value, (tuple, list)):
-        # Not hashed: the enclosing value's hash covers it.  Unambiguous, as no part holds a raw \x1e
-        # (reprs escape it, hashes are hex) and only a sequence's text starts with "[".
-        text = "[" + "\x1e".join([repr(v) if type(v) in _ATOM_TYPES else fingerprint(v, memo) for v in value]) + "]"
-    elif isinstance(value, dict):
-        text = _hash("{", *(f"{k!r}={fingerprint(v, memo)}" for k, v in sorted(value.items(), key=lambda kv: repr(kv[0]))))
-    elif isinstance(value, (set, frozenset)):
-        text = _hash("(", *sorted(fingerprint(v, memo) for v in value))
-    else:
-        text = _hash(type(value).__name__, repr(value))
+    text = (_TEXTS.get(kind) or _text_of(kind))(value, memo)
+    if len(text) > _SHORT:
+        text = _hash(text)
     memo[id(value)] = text
     return text
+
+
+def _text_of(kind: type) -> Callable[[Any, dict[int, str]], str]:
+    """The text maker for values of `kind`, chosen once per type: the isinstance and dataclass
+    tests cost more than the text of a small value (keys were a fifth of rendering)."""
+    text: Callable[[Any, dict[int, str]], str]
+    if issubclass(kind, _ATOMS):
+        text = lambda value, memo: repr(value)
+    elif dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclasses.fields(kind) if f.name != "extra")
+        fields = operator.attrgetter(*names) if len(names) > 1 else (lambda value: tuple(getattr(value, name) for name in names))
+        name = kind.__name__
+        text = lambda value, memo: f"{name}({_parts(fields(value), memo)})"
+        if kind is Item:
+            # An item is made from its file's bytes, its path and the configuration (which every key holds):
+            # those stand for its dozen fields, text and all.
+            whole = text
+            text = lambda value, memo: f"Item({value.source!r}\x1e{value.content_hash!r})" if value.content_hash else whole(value, memo)
+    elif issubclass(kind, (tuple, list)):
+        text = lambda value, memo: f"[{_parts(value, memo)}]"
+    elif issubclass(kind, dict):
+        text = lambda value, memo: "{" + "\x1e".join(
+            f"{k!r}={fingerprint(v, memo)}" for k, v in sorted(value.items(), key=lambda kv: repr(kv[0]))) + "}"
+    elif issubclass(kind, (set, frozenset)):
+        text = lambda value, memo: "(" + "\x1e".join(sorted(fingerprint(v, memo) for v in value)) + ")"
+    else:
+        text = lambda value, memo: _hash(kind.__name__, repr(value))
+    _TEXTS[kind] = text
+    return text
+
+
+def _parts(values: Iterable[Any], memo: dict[int, str]) -> str:
+    """The texts of `values`; when all are atoms (most small values), their tuple's repr, made in C."""
+    if _ATOM_TYPES.issuperset(map(type, values)):
+        return repr(tuple(values))
+    return "\x1e".join([repr(v) if type(v) in _ATOM_TYPES else fingerprint(v, memo) for v in values])
 
 
 def read_pickle(path: Path) -> Any:

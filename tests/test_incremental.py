@@ -72,6 +72,23 @@ def test_unchanged_files_keep_their_mtime_and_changed_ones_are_rewritten(site) -
     assert snapshot(public) == snapshot(clean_build(site))
 
 
+def test_an_edit_seen_only_in_the_item_renders_its_story_page_again(site) -> None:
+    # The lead's image is on its story page and nowhere in the page's other inputs (title,
+    # description, the story's own fields): only the item's file hash in the key can see it.
+    def with_image(n: int, image: str) -> str:
+        return story(n).replace("quality: 60\n", f'quality: 60\nimages:\n  - url: "https://img.example.com/{image}.jpg"\n', 1)
+
+    for n in range(3):
+        site.item(f"s{n}.md", with_image(n, f"first-{n}"))
+    assert site.build("--no-search").code == 0
+    site.item("s0.md", with_image(0, "second-0"))
+    assert site.build("--no-search").code == 0
+    public = site.root / "public"
+    pages = b"".join(path.read_bytes() for path in (public / "stories").rglob("index.html"))
+    assert b"second-0.jpg" in pages and b"first-0.jpg" not in pages
+    assert snapshot(public) == snapshot(clean_build(site))
+
+
 def test_no_change_build_rewrites_nothing(site) -> None:
     for n in range(5):
         site.item(f"s{n}.md", story(n))
