@@ -5,13 +5,18 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import feedparser
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import news
+from site_builder.config import SiteConfig
+from site_builder.feeds import Entry, FeedSpec, clean, feed_files, feed_specs
+from site_builder.models import Coverage, Digest, Image, Item, Provider, Story, Topic
 
 BASE = "https://user.github.io/digest/"
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -198,3 +203,159 @@ def check_container(node: ET.Element, allowed: set[str], where: str) -> None:
             assert element.get("type", "text") in ("text", "html", "xhtml"), where
     alternates = [(l.get("type"), l.get("hreflang")) for l in node.findall(ATOM + "link") if l.get("rel", "alternate") == "alternate"]
     assert len(alternates) == len(set(alternates)), f"{where}: one alternate link per type and hreflang (4.1.1)"
+
+
+# -- the feeds are written as text: the bytes ElementTree (and json.dumps) wrote, for any text -------
+
+NASTY = list("&<>\"'\r\n\t ]\\/") + ["]]>", "&amp;", "&#09;", "\r\n", "\x00", "\x01", "\x0b", "\x1b", "\x7f", "\x85", "\x9f",
+                                       "\ud800", "\udfff", "\ufffe", "\uffff", "é", "中", "\u2028", "\U0001f600"]
+hostile = st.lists(st.one_of(st.sampled_from(NASTY), st.characters()), max_size=10).map("".join)
+maybe_hostile = st.one_of(st.none(), hostile)
+zones = st.sampled_from([timezone.utc, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])
+moments = st.one_of(st.none(), st.datetimes(datetime(1990, 1, 1), datetime(2100, 1, 1), timezones=zones))
+
+
+@st.composite
+def stories(draw, index: int) -> Story:
+    lead = Item(source=f"{index}.md", title=draw(hostile), excerpt=draw(hostile), published_at=draw(moments), web_url=draw(maybe_hostile),
+                provider=draw(st.one_of(st.none(), hostile.map(Provider))), lang=draw(hostile),
+                images=tuple(Image(url) for url in draw(st.lists(st.sampled_from(["https://i.example/a&b.png", "/local.png"]), max_size=2))))
+    coverage = tuple(Coverage(draw(hostile), draw(maybe_hostile), draw(hostile), draw(hostile), None, draw(moments))
+                     for _ in range(draw(st.integers(0, 2))))
+    topics = tuple(draw(st.lists(hostile, max_size=3)))
+    return Story(id=draw(st.text("0123456789abcdef", max_size=6)), lead=lead, items=(lead,), coverage=coverage, related=(),
+                 topics=topics, heat=None, quality=None, published_at=draw(moments), slug=draw(hostile), score=float(index))
+
+
+@given(st.data(), st.integers(0, 4))
+@settings(max_examples=400, deadline=None)
+def test_feeds_hold_the_bytes_elementtree_and_json_dumps_wrote(data, count: int) -> None:
+    story_list = tuple(data.draw(stories(index)) for index in range(count))
+    config = SiteConfig(title=data.draw(hostile), description=data.draw(hostile), base_url=data.draw(hostile),
+                        language=data.draw(hostile), author=data.draw(hostile), feed_size=3)
+    topic = Topic(data.draw(hostile), "topic", story_list[::2])
+    digest = Digest(stories=story_list, top=(), river=(), topics=(topic,), sources=(), items=(), now=data.draw(moments))
+    story_path = lambda story: f"stories/{story.slug}/"  # noqa: E731
+    written = {file.path: file.data for file in feed_files(digest, config, story_path)}
+    fallback = digest.now or datetime(1970, 1, 1, tzinfo=timezone.utc)
+    for spec in feed_specs(digest, config):
+        entries = [Entry.of(story, config.site_url + story_path(story), config, fallback) for story in spec.stories]
+        assert written[spec.folder + "feed.xml"] == reference_rss(spec, entries, config, fallback)
+        assert written[spec.folder + "atom.xml"] == reference_atom(spec, entries, config, fallback)
+        assert written[spec.folder + "feed.json"] == reference_json(spec, entries, config)
+
+
+def test_escaping_of_nasty_text_and_attributes() -> None:
+    """The escapes themselves, spelled out: text escapes & < >; attributes also ", return, newline and tab."""
+    nasty = 'a & b < c > d "q" \'s\'\r\n\tz'
+    story = Story(id="s", lead=Item(source="s.md", title=nasty, lang=nasty), items=(), coverage=(), related=(), topics=(nasty, ""),
+                  heat=None, quality=None, published_at=datetime(2026, 11, 20, tzinfo=timezone.utc), slug="s")
+    digest = Digest(stories=(story,), top=(), river=(), topics=(), sources=(), items=(), now=None)
+    written = {f.path: f.data for f in feed_files(digest, SiteConfig(), lambda s: "stories/s/")}
+    as_text = "a &amp; b &lt; c &gt; d \"q\" 's'\r\n\tz"
+    as_attribute = "a &amp; b &lt; c &gt; d &quot;q&quot; 's'&#13;&#10;&#09;z"
+    assert f"<title>{as_text}</title>" in written["feed.xml"] and f"<category>{as_text}</category><category /></item>" in written["feed.xml"]
+    atom_xml = written["atom.xml"]
+    assert f'<entry xml:lang="{as_attribute}"><id>' in atom_xml and f"<title>{as_text}</title>" in atom_xml
+    assert f'<category term="{as_attribute}" /><category term="" /><content type="html" />' in atom_xml
+    assert atom_xml.startswith('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" xml:lang="en"><id>')
+    assert written["feed.xml"].endswith("</item></channel></rss>\n") and atom_xml.endswith("</entry></feed>\n")
+
+
+# The feeds as site-builder wrote them with ElementTree and an indented json.dumps, before they were joined as text.
+ET.register_namespace("atom", ATOM[1:-1])
+
+
+def reference_rss(spec: FeedSpec, entries: list[Entry], config: SiteConfig, fallback: datetime) -> str:
+    root = ET.Element("rss", {"version": "2.0"})
+    channel = _node(root, "channel")
+    _text(channel, "title", clean(spec.title))
+    _text(channel, "link", config.site_url + spec.folder)
+    _text(channel, "description", clean(spec.description))
+    _text(channel, "language", config.language)
+    _text(channel, "lastBuildDate", _rfc822(_newest(entries, fallback)))
+    _text(channel, "generator", "site-builder")
+    _node(channel, f"{ATOM}link", {"href": config.site_url + spec.folder + "feed.xml", "rel": "self", "type": "application/rss+xml"})
+    for entry in entries:
+        item = _node(channel, "item")
+        _text(item, "title", entry.title)
+        _text(item, "link", entry.url)
+        _text(item, "guid", entry.id, isPermaLink="false")
+        _text(item, "pubDate", _rfc822(entry.published))
+        _text(item, "description", entry.content_html)
+        for topic in entry.topics:
+            _text(item, "category", topic)
+    return _xml(root)
+
+
+def reference_atom(spec: FeedSpec, entries: list[Entry], config: SiteConfig, fallback: datetime) -> str:
+    root = ET.Element("feed", {"xmlns": ATOM[1:-1], "xml:lang": clean(config.language)})
+    _text(root, "id", config.site_url + spec.folder + "atom.xml")
+    _text(root, "title", clean(spec.title))
+    _text(root, "subtitle", clean(spec.description))
+    _text(root, "updated", _rfc3339(_newest(entries, fallback)))
+    _node(root, "link", {"rel": "self", "type": "application/atom+xml", "href": config.site_url + spec.folder + "atom.xml"})
+    _node(root, "link", {"rel": "alternate", "type": "text/html", "href": config.site_url + spec.folder})
+    author = _node(root, "author")
+    _text(author, "name", clean(config.author or config.title))
+    _text(root, "generator", "site-builder")
+    for entry in entries:
+        node = _node(root, "entry", {"xml:lang": entry.lang})
+        _text(node, "id", entry.id)
+        _text(node, "title", entry.title)
+        _text(node, "updated", _rfc3339(entry.updated))
+        _text(node, "published", _rfc3339(entry.published))
+        _node(node, "link", {"rel": "alternate", "type": "text/html", "href": entry.url})
+        if entry.lead_url:
+            _node(node, "link", {"rel": "related", "href": entry.lead_url})
+        for topic in entry.topics:
+            _node(node, "category", {"term": topic})
+        if entry.summary:
+            _text(node, "summary", entry.summary)
+        _text(node, "content", entry.content_html, type="html")
+    return _xml(root)
+
+
+def reference_json(spec: FeedSpec, entries: list[Entry], config: SiteConfig) -> str:
+    items = []
+    for entry in entries:
+        item = {"id": entry.id, "url": entry.url, "title": entry.title, "content_html": entry.content_html,
+                "date_published": _rfc3339(entry.published), "date_modified": _rfc3339(entry.updated), "language": entry.lang}
+        optional = {"external_url": entry.lead_url, "summary": entry.summary, "image": entry.image,
+                    "tags": list(entry.topics), "authors": [{"name": entry.outlet}] if entry.outlet else None}
+        items.append(item | {key: value for key, value in optional.items() if value})
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": spec.title, "home_page_url": config.site_url + spec.folder,
+            "feed_url": config.site_url + spec.folder + "feed.json", "description": spec.description, "language": config.language,
+            "authors": [{"name": config.author or config.title}], "items": items}
+    text = json.dumps(feed, ensure_ascii=False, indent=1)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") + "\n"
+
+
+def _node(parent: ET.Element, tag: str, attributes: dict[str, str] | None = None) -> ET.Element:
+    return ET.SubElement(parent, tag, {name: clean(value) for name, value in (attributes or {}).items()})
+
+
+def _text(parent: ET.Element, tag: str, text: str, **attributes: str) -> ET.Element:
+    node = _node(parent, tag, attributes)
+    node.text = clean(text)
+    return node
+
+
+def _xml(root: ET.Element) -> str:
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _utc(moment: datetime) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def _rfc3339(moment: datetime) -> str:
+    return _utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def _rfc822(moment: datetime) -> str:
+    return format_datetime(_utc(moment), usegmt=True)
+
+
+def _newest(entries: list[Entry], fallback: datetime) -> datetime:
+    return max((entry.updated for entry in entries), default=fallback)
