@@ -139,9 +139,13 @@ def item_list(page: Page, stories: list[Story], story_url: Callable[[Story], str
     }
 
 
+# Made once: json.dumps with options makes a new encoder for every call (a sixth of json_ld's time).
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def script_json(data: Any) -> str:
     """JSON safe inside <script>: `<`, `>` and `&` as \\u escapes, which JSON parsers read back as they were."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = _ENCODE(data)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
