@@ -206,3 +206,23 @@ def test_a_merge_scores_a_pair_as_the_candidate_scores_do(anchor_cos, word_cos, 
     # story_merges scores one pair at a time with combine_one, candidate_scores all pairs at once with
     # combine: one formula written twice, which must give the very same double (a threshold sits between).
     assert combine_one(anchor_cos, word_cos, has_anchors, has_words) == float(combine(anchor_cos, word_cos, has_anchors, has_words))
+
+
+def test_an_items_features_do_not_depend_on_what_the_process_read_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Words are numbered as a process first meets them, in arrays that grow and that are emptied
+    past a bound: whatever came before, an item must give the same features."""
+    from site_builder.dedupe import features
+
+    probe = make_item("p.md", "Qwen 2.5 Beats GPT-4 at Chess, Says Binyuan Hui",
+                      "The iPhone maker's rival OpenAI said on Monday that eBay's sellers use it. Prices rose 3.5%",
+                      body="Analysts at AT&T expect 1,200 new users. «Über» naïve café owners in Zürich disagree.")
+    before = features.extract(probe)
+    # 12,000 new words, in lower and in title case: the vocabulary's arrays double twice.
+    fillers = [make_item(f"{n}.md", " ".join(f"Word{n}x{k} word{n}y{k}" for k in range(30))) for n in range(200)]
+    for item in fillers:
+        features.extract(item)
+    assert features.extract(probe) == before
+    monkeypatch.setattr(features, "_MAX_VOCABULARY", 500)
+    for item in fillers:  # the vocabulary is emptied and numbered again every few items
+        features.extract(item)
+    assert features.extract(probe) == before

@@ -31,11 +31,16 @@ _B = _rng.integers(0, 2**63 - 1, PERMUTATIONS, dtype=np.uint64)
 _EMPTY = np.uint32(0xFFFFFFFF)
 
 
+def word_id(word: str) -> int:
+    """A stable 64-bit hash of the word (Python's hash() changes per run)."""
+    return int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+
+
 class Vocabulary(dict):
-    """Word -> stable 64-bit hash, computed once per distinct word (Python's hash() changes per run)."""
+    """Word -> word_id(word), computed once per distinct word."""
 
     def __missing__(self, word: str) -> int:
-        value = int.from_bytes(hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest(), "little")
+        value = word_id(word)
         self[word] = value
         return value
 
