@@ -39,6 +39,7 @@ _SPACED = bytes(b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in ra
 _SPACED_LOWER = _SPACED.lower()
 # ASCII whitespace (where str.split splits) made spaces, capitals made small letters (see _normalised).
 _BLANKED_LOWER = bytes(ord(" ") if chr(b).isspace() else b for b in range(128)).lower() + bytes(range(128, 256))
+_SPACE_RUNS = re.compile(rb"  +")
 # Patterns start with the character class of their first letter, the lookbehinds (which then
 # look one character further back) come after it: the regex engine can then skip ahead to the
 # next candidate letter instead of trying every lookbehind at every position (5x faster).
@@ -291,11 +292,9 @@ def _normalised(text: str) -> bytes:
     if not text.isascii():
         return " ".join(text.lower().split()).encode("utf-8")
     blanked = text.encode().translate(_BLANKED_LOWER)
-    while True:
-        collapsed = blanked.replace(b"  ", b" ")  # each pass halves the runs of spaces
-        if len(collapsed) == len(blanked):
-            return collapsed.strip(b" ")
-        blanked = collapsed
+    # One pass of the pattern over the text: replace() halves the runs of spaces in each pass and
+    # counts them before: four scans of a text with paragraphs (4.7 -> 3.3 us an item).
+    return _SPACE_RUNS.sub(b" ", blanked).strip(b" ")
 
 
 def anchors_of(prose: str, headings: str, head: str) -> set[str]:
