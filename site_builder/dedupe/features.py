@@ -37,6 +37,8 @@ _WORD = re.compile(r"\w+")
 # the second, capitals into small letters), so that a split finds the words (see _words).
 _SPACED = bytes(b if chr(b).isalnum() or b == ord("_") else ord(" ") for b in range(128)) + bytes(range(128, 256))
 _SPACED_LOWER = _SPACED.lower()
+# The second with apostrophes and hyphens kept: what _TITLE_TERM finds in ASCII text (see _title_terms).
+_TERMS_SPACED_LOWER = bytes(b if b in b"'-" else _SPACED_LOWER[b] for b in range(256))
 # ASCII whitespace (where str.split splits) made spaces, capitals made small letters (see _normalised).
 _BLANKED_LOWER = bytes(ord(" ") if chr(b).isspace() else b for b in range(128)).lower() + bytes(range(128, 256))
 _SPACE_RUNS = re.compile(rb"  +")
@@ -223,7 +225,7 @@ def extract(item: Item) -> Features:
     anchor_head = head[: len(head) - len(body) + len(body[:_ANCHOR_BODY_CHARS])]
     prose, headings, written = _read_lines(anchor_head)
     anchors = anchors_of(prose, headings, anchor_head)
-    title_terms = {_fold(w) for w in _TITLE_TERM.findall(item.title)}
+    title_terms = _title_terms(item.title)
     numbers = _numbered(tokens)
     return Features(
         tokens=_IDS.id_array[numbers].tobytes(),
@@ -286,6 +288,16 @@ def _lower_words(text: str) -> list[str]:
     if text.isascii():
         return text.encode().translate(_SPACED_LOWER).decode().split()
     return _WORD.findall(text.lower())
+
+
+def _title_terms(title: str) -> set[str]:
+    """The terms of the title (_TITLE_TERM), folded."""
+    if title.isascii() and "'" not in title:
+        # Folded, ASCII terms without an apostrophe are in lower case: one translate and one
+        # split for the whole title instead of the pattern and a fold per term (1.7 -> 0.7 us
+        # an item; 97 % of the benchmark's titles).  An apostrophe is stripped before the fold.
+        return set(title.encode().translate(_TERMS_SPACED_LOWER).decode().split())
+    return {_fold(w) for w in _TITLE_TERM.findall(title)}
 
 
 def _normalised(text: str) -> bytes:
