@@ -167,8 +167,8 @@ def _enlarged(values: np.ndarray, size: int) -> np.ndarray:
 
 
 #: Words seen so far in this process, numbered.
-#: Emptied past a million strings (~100 MB), so that a long-running preview server stays bounded;
-#: the 100k-item benchmark corpus holds about 100k distinct ones.
+#: Emptied past a million strings (~170 MB with the strings), so that a long-running preview
+#: server stays bounded; the 100k-item benchmark corpus holds about 100k distinct ones.
 _IDS = _Vocabulary()
 _MAX_VOCABULARY = 1 << 20
 
