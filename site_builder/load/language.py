@@ -4,7 +4,9 @@ py3langid walks a byte automaton in pure Python, one text at a time: about
 0.4 ms per item, half of all loading.  `Languages` collects the samples of a
 batch of files instead and walks the automaton over all of them at once with
 numpy, one step per byte position; the scores are py3langid's own (naive
-Bayes over the same model, normalised the same way).
+Bayes over the same model, normalised the same way), and so are the answers:
+where float32 sums could fall on either side of MIN_PROBABILITY, the text is
+scored again in float64.
 """
 
 from __future__ import annotations
@@ -32,8 +34,14 @@ MIN_LETTERS = 12
 _ENOUGH_LETTERS = re.compile(rf"(?:[\W\d_]*{_LETTER}){{{MIN_LETTERS}}}")
 #: Below this probability the guess is not trusted: the site's default is used.
 MIN_PROBABILITY = 0.6
-#: Texts walked and scored together: 64 was the fastest at 10k items (32, 128 and 512 were 15-30 % slower).
-BLOCK = 64
+#: Texts walked together, one numpy step per byte position for all of them: fewer texts take more
+#: steps each, more take more memory (10k items: 256 and 512 were 5-15 % slower, 2048 and 4096 no
+#: faster).  A multiple of BLOCK.
+CHUNK = 1024
+#: Texts scored together, by one product of matrices: it multiplies every feature of the block by
+#: zero for the texts without it, while gathering the features' rows costs per block (10k items: 8
+#: to 24 were as fast, 32 5 % and 64 17 % slower).
+BLOCK = 16
 
 #: The type of the `detect` argument readers take: (text, default language) -> language.
 Detect = Callable[[str, str], str]
@@ -142,12 +150,13 @@ def classify(samples: Sequence[str], defaults: Sequence[str]) -> list[str]:
     if not encoded:
         return result
     # Texts of similar length walk together: padding costs steps.
-    order = sorted(range(len(encoded)), key=lambda k: len(encoded[k]))
+    lengths = list(map(len, encoded))
+    order = sorted(range(len(encoded)), key=lengths.__getitem__)
     labels = _tables()[5]
-    for start in range(0, len(order), BLOCK):
-        block = order[start : start + BLOCK]
-        best, probability = _classify_block([encoded[k] for k in block])
-        for k, label, p in zip(block, best.tolist(), probability.tolist()):
+    for start in range(0, len(order), CHUNK):
+        chunk = order[start : start + CHUNK]
+        best, probability = _classify_chunk([encoded[k] for k in chunk])
+        for k, label, p in zip(chunk, best.tolist(), probability.tolist()):
             if p >= MIN_PROBABILITY:
                 result[positions[k]] = labels[label]
     return result
@@ -160,53 +169,117 @@ def _encode(text: str) -> bytes:
     return unicodedata.normalize("NFC", text).encode("utf8", errors="surrogatepass")
 
 
-def _classify_block(texts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
-    """Best class and its probability for each text (all non-empty)."""
-    moves, completes, start, ptc, pc, _, aliases = _tables()
+def _classify_chunk(texts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
+    """Best class and its probability for each text (all non-empty, shortest first)."""
+    ptc, pc = _tables()[3:5]
     count = len(texts)
     lengths = np.fromiter(map(len, texts), dtype=np.intp, count=count)
-    width = int(lengths.max())
-    # One row per byte position, one column per text: each step of the walk reads a contiguous row.
-    data = np.zeros((width, count), dtype=np.intp)
-    for column, text in enumerate(texts):
-        data[: len(text), column] = np.frombuffer(text, dtype=np.uint8)
-    # The automaton, one byte position at a time for every text; padding steps are masked out below.
-    # Each step overwrites its bytes with the index of its move (row + byte), for `completes` below.
-    row = np.full(count, start, dtype=np.intp)
-    for step in data:
-        np.add(row, step, out=step)
-        row = moves[step]
-    features = completes[data]
-    valid = features >= 0
-    valid &= np.arange(width)[:, None] < lengths
-    # Each (text, feature) pair as one number, counted: 32 bits (which sort faster) when they fit.
-    size = ptc.shape[0]
-    key_type = np.int32 if count * size < 2**31 else np.int64
-    keys = (features.astype(key_type, copy=False) + np.arange(0, count * size, size, dtype=key_type))[valid]
-    keys, counts = np.unique(keys, return_counts=True)
-    rows, feature = np.divmod(keys, size)
-    # Naive Bayes as py3langid scores it: sum over features of log(1 + count) * log P(feature | class),
-    # a product of matrices as there (np.dot): the block's texts by the features they share, times
-    # those features' rows of P(feature | class).  Texts share most features, so this gathers a few
-    # thousand rows where one per (text, feature) pair gathered ten times as many.
-    shared, column = np.unique(feature, return_inverse=True)
-    weights = np.zeros((count, shared.size), dtype=np.float32)
-    weights[rows, column] = np.log1p(counts.astype(np.float32))
-    scores = weights @ ptc[shared]
+    rows, feature, counts = _features(texts, lengths)
+    weight = np.log1p(counts.astype(np.float32))
+    # The chunk's features, numbered densely: each block's are found among these few thousand.
+    present = np.zeros(ptc.shape[0], dtype=bool)
+    present[feature] = True
+    used = np.flatnonzero(present)
+    number = np.empty(ptc.shape[0], dtype=np.int32)
+    number[used] = np.arange(used.size, dtype=np.int32)
+    feature = number[feature]
+    del present, number
+    scores = np.empty((count, pc.size), dtype=np.float32)
+    bounds = np.searchsorted(rows, np.arange(0, count + BLOCK, BLOCK)).tolist()
+    for block, low, high in zip(range(0, count, BLOCK), bounds, bounds[1:]):
+        _score_block(rows[low:high] - block, feature[low:high], weight[low:high], used, scores[block : block + BLOCK])
     scores += pc
     # Scores of texts without a single feature stay 0 (uniform), as in py3langid.
-    empty = np.ones(count, dtype=bool)
-    empty[rows] = False
-    scores[empty] = 0.0
-    # norm_probs: a softmax at temperature sqrt(bytes), aliased labels folded into their first column.
+    terms = np.bincount(rows, minlength=count)
+    scores[terms == 0] = 0.0
+    # norm_probs: a softmax at temperature sqrt(bytes).
     scores *= (1.0 / np.sqrt(lengths.astype(np.float32)))[:, None]
-    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    # How far float32 can be off: a sum of n terms of one sign (weights > 0, log P < 0), in any order,
+    # is within n * 2**-24 of its value, relatively (Higham, Accuracy and Stability of Numerical
+    # Algorithms, 3.1); shifted by P(c) and scaled, a score is within `error` of its exact value, so
+    # the best probability is within a factor exp(2 * error) of its own, give or take the float32
+    # softmax's rounding (under 2**-14 for 142 classes).
+    error = (terms + 8) * 2.0**-24 * (np.abs(scores).max(axis=1) + np.abs(pc).max())
+    best, probability = _softmax(scores)
+    # Where that could cross the bar (about 1 text in 200), the text is scored again in float64: its
+    # answer is then that of py3langid's model in exact arithmetic, whatever texts share its block.
+    # A float32 probability moves by up to 4e-5 with the other texts of the block (the product sums
+    # in another order), and py3langid's own sums in yet another: no float32 order is the reference.
+    doubtful = np.flatnonzero(np.abs(probability - MIN_PROBABILITY) <= probability * (4 * error + 2.0**-14)).tolist()
+    if doubtful:
+        probability = probability.astype(np.float64)
+        exact = np.zeros((len(doubtful), pc.size))
+        for index, text in enumerate(doubtful):
+            low, high = np.searchsorted(rows, [text, text + 1]).tolist()
+            if high > low:
+                exact[index] = weight[low:high].astype(np.float64) @ ptc[used[feature[low:high]]].astype(np.float64) + pc
+        exact *= (1.0 / np.sqrt(lengths[doubtful].astype(np.float64)))[:, None]
+        best[doubtful], probability[doubtful] = _softmax(exact)
+    return best, probability
+
+
+def _features(texts: list[bytes], lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (text, feature) pair of the texts (shortest first) and its count, ordered by text then feature."""
+    moves, completes, start, ptc = _tables()[:4]
+    count = len(texts)
+    width = int(lengths.max())
+    # One row per byte position, one column per text, longest first: the texts still walking at a step
+    # are the first columns, and each step reads a contiguous row.  Padding is a byte whose move from
+    # row 0 completes no feature; it is never walked, so it stays that move.
+    pad = bytes([int(np.flatnonzero(completes[:256] < 0)[0])])
+    padded = b"".join([text.ljust(width, pad) for text in reversed(texts)])
+    data = np.frombuffer(padded, dtype=np.uint8).reshape(count, width).T.astype(np.intp)
+    walking = (count - np.searchsorted(lengths, np.arange(width), side="right")).tolist()
+    # The automaton, one byte position at a time for every text still walking.  Each step overwrites
+    # its bytes with the index of its move (row + byte), for `completes` below.
+    row = np.full(count, start, dtype=np.intp)
+    for step, active in zip(data, walking):
+        step = step[:active]
+        np.add(row[:active], step, out=step)
+        row = moves[step]
+    features = completes[data]
+    del data
+    # Each (text, feature) pair as one number, text (in `texts` order) in the high bits, sorted and
+    # counted: a sort of 32-bit numbers (np.unique's took ten times longer).
+    shift = (ptc.shape[0] - 1).bit_length()
+    key_type = np.int32 if count << shift < 2**31 else np.int64
+    keys = (features.astype(key_type, copy=False) | (np.arange(count - 1, -1, -1, dtype=key_type) << shift))[features >= 0]
+    del features
+    keys.sort()
+    first = np.empty(keys.size, dtype=bool)
+    first[:1] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(starts, append=keys.size).astype(np.int32)
+    keys = keys[starts]
+    return keys >> shift, keys & ((1 << shift) - 1), counts
+
+
+def _score_block(rows: np.ndarray, feature: np.ndarray, weight: np.ndarray, used: np.ndarray, out: np.ndarray) -> None:
+    """Naive Bayes as py3langid scores it, for a block of texts: sum over features of
+    log(1 + count) * log P(feature | class), a product of matrices as there (np.dot): the texts by the
+    features they share, times those features' rows of P(feature | class)."""
+    present = np.zeros(used.size, dtype=bool)
+    present[feature] = True
+    shared = np.flatnonzero(present)
+    column = np.empty(used.size, dtype=np.intp)
+    column[shared] = np.arange(shared.size)
+    weights = np.zeros((out.shape[0], shared.size), dtype=np.float32)
+    weights[rows, column[feature]] = weight
+    np.matmul(weights, _tables()[3][used[shared]], out=out)
+
+
+def _softmax(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The best class of each row of scaled scores and its probability, aliased labels folded into
+    their first column (norm_probs).  Overwrites `scores`."""
+    scores -= scores.max(axis=1, keepdims=True)
+    np.exp(scores, out=scores)
     scores /= scores.sum(axis=1, keepdims=True)
-    for first, dupe in aliases:
+    for first, dupe in _tables()[6]:
         scores[:, first] += scores[:, dupe]
         scores[:, dupe] = 0.0
     best = scores.argmax(axis=1)
-    return best, scores[np.arange(count), best]
+    return best, scores[np.arange(scores.shape[0]), best]
 
 
 class Languages:
