@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
@@ -17,7 +19,7 @@ from site_builder.config import SiteConfig
 from site_builder.dedupe import dedupe
 from site_builder.dedupe import cache as dedupe_cache
 from site_builder.dedupe.command import run
-from site_builder.dedupe.similarity import combine, combine_one
+from site_builder.dedupe.similarity import Vectors, centroid, combine, combine_one, cosine
 from site_builder.load import load_items
 from site_builder.models import Item, Provider, Related
 
@@ -226,3 +228,50 @@ def test_an_items_features_do_not_depend_on_what_the_process_read_before(monkeyp
     for item in fillers:  # the vocabulary is emptied and numbered again every few items
         features.extract(item)
     assert features.extract(probe) == before
+
+
+def _plain_centroid(rows, is_anchor, members):
+    """centroid() as first written: every entry of every member in turn, one float sum per feature."""
+    anchors, words = {}, {}
+    for i in members:
+        for f, w in rows[i]:
+            target = anchors if is_anchor[f] else words
+            target[f] = target.get(f, 0.0) + w * (1.0 / len(members))
+    return anchors, words
+
+
+def _plain_cosine(first, second):
+    if not first or not second:
+        return 0.0
+    if len(first) > len(second):
+        first, second = second, first
+    dot = sum(w * second.get(f, 0.0) for f, w in first.items())
+    if dot == 0.0:
+        return 0.0
+    return dot / math.sqrt(sum(w * w for w in first.values()) * sum(w * w for w in second.values()))
+
+
+_rows = st.lists(st.lists(st.tuples(st.integers(0, 11), st.floats(0.01, 1.0)), max_size=8), min_size=1, max_size=5)
+
+
+@given(_rows, st.lists(st.booleans(), min_size=12, max_size=12), st.data())
+def test_a_centroid_sums_in_the_order_of_its_members(rows, is_anchor, data) -> None:
+    # story_merges compares centroids against a threshold: the same dicts, in the same key order, to
+    # the last bit, whatever the rows (a feature twice in a row, anchors after words) and members.
+    lengths = [len(row) for row in rows]
+    vec = Vectors(
+        indptr=np.r_[0, np.cumsum(lengths)].astype(np.int64),
+        indices=np.array([f for row in rows for f, _ in row], dtype=np.int64),
+        weights=np.array([w for row in rows for _, w in row], dtype=float),
+        is_anchor=np.array(is_anchor),
+        anchor_norm=np.ones(len(rows)),
+        word_norm=np.ones(len(rows)),
+    )
+    members = data.draw(st.lists(st.integers(0, len(rows) - 1), min_size=1, max_size=4, unique=True))
+    others = data.draw(st.lists(st.integers(0, len(rows) - 1), min_size=1, max_size=4, unique=True))
+    made, expected = centroid(vec, members), _plain_centroid(rows, is_anchor, members)
+    assert [list(kind.items()) for kind in made] == [list(kind.items()) for kind in expected]
+    other = centroid(vec, others)
+    for kind in (0, 1):
+        assert cosine(made[kind], other[kind]) == _plain_cosine(expected[kind], other[kind])
+

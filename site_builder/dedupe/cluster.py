@@ -95,17 +95,7 @@ def story_merges(
     reasons: dict[int, str],
 ) -> list[list[int]]:
     """Merge must-link groups into stories, best candidate pair first; return every cluster."""
-    clusters: dict[int, Cluster] = {}
-    for i, when in enumerate(times.tolist()):
-        root = groups.find(i)
-        cluster = clusters.get(root)
-        if cluster is None:
-            cluster = clusters[root] = Cluster([], float("inf"), float("-inf"))
-        cluster.members.append(i)
-        cluster.languages.add(langs[i])
-        if not math.isnan(when):
-            cluster.first = min(cluster.first, when)
-            cluster.last = max(cluster.last, when)
+    clusters = _must_link_clusters(groups, langs, times)
     # A pair can only ever merge if its own score, plus the bonus, could reach the bar;
     # the others (most pairs) are not even sorted.
     reachable = np.flatnonzero(scores + related_bonus >= threshold)
@@ -147,6 +137,26 @@ def story_merges(
         for member in merged.members:
             reasons.setdefault(member, why)
     return [cluster.members for cluster in clusters.values()]
+
+
+def _must_link_clusters(groups: UnionFind, langs: Sequence[str], times: np.ndarray) -> dict[int, Cluster]:
+    """One cluster per must-link group, by its root."""
+    clusters: dict[int, Cluster] = {}
+    find = groups.find
+    for i, (lang, when) in enumerate(zip(langs, times.tolist())):
+        root = find(i)
+        cluster = clusters.get(root)
+        dated = not math.isnan(when)
+        if cluster is None:
+            # Most groups are one item: made whole at once (min(inf, when) is when).
+            clusters[root] = Cluster([i], when, when, {lang}) if dated else Cluster([i], math.inf, -math.inf, {lang})
+            continue
+        cluster.members.append(i)
+        cluster.languages.add(lang)
+        if dated:
+            cluster.first = min(cluster.first, when)
+            cluster.last = max(cluster.last, when)
+    return clusters
 
 
 def _apart(first: Cluster, second: Cluster, window_days: float) -> bool:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import mul
 from typing import Sequence
 
 import numpy as np
@@ -46,17 +48,46 @@ class Vectors:
     is_anchor: np.ndarray     # per feature id: anchor (True) or word
     anchor_norm: np.ndarray   # per item: norm of its anchor part before normalising (0: no anchors)
     word_norm: np.ndarray
-    #: Row offsets as a Python list, made on first use: centroid() reads thousands of single rows,
-    #: and numpy's scalar indexing and boolean masks cost microseconds each on slices this small.
-    _offsets: list = field(default_factory=list, compare=False, repr=False)
+    #: Row offsets and where each row's anchors end, as Python lists, made on first use (see
+    #: _row_layout): centroid() reads thousands of single rows, and numpy's scalar indexing and
+    #: boolean masks cost microseconds each on slices this small.
+    _layout: list = field(default_factory=list, compare=False, repr=False)
 
-    def row(self, i: int) -> tuple[list[int], list[float], list[bool]]:
-        """Row i: its feature ids, their weights, and whether each is an anchor."""
-        if not self._offsets:
-            self._offsets.extend(self.indptr.tolist())
-        start, end = self._offsets[i], self._offsets[i + 1]
-        ids = self.indices[start:end]
-        return ids.tolist(), self.weights[start:end].tolist(), self.is_anchor[ids].tolist()
+    def row(self, i: int) -> tuple[list[int], list[float], list[int], list[float]]:
+        """Row i as Python lists: its anchors' ids and weights, then its words' ids and weights.
+
+        Made anew on every call: kept, the lists of thousands of rows cost more in memory
+        traffic than making them again does.
+        """
+        if not self._layout:
+            self._layout.extend(_row_layout(self))
+        offsets, anchor_ends = self._layout
+        start, split, end = offsets[i], anchor_ends[i], offsets[i + 1]
+        ids, weights = self.indices[start:end].tolist(), self.weights[start:end].tolist()
+        if split < 0:  # anchors and words interleave in this row (see _row_layout)
+            is_anchor = self.is_anchor[self.indices[start:end]].tolist()
+            is_word = [not anchor for anchor in is_anchor]
+            return (list(compress(ids, is_anchor)), list(compress(weights, is_anchor)),
+                    list(compress(ids, is_word)), list(compress(weights, is_word)))
+        split -= start
+        return ids[:split], weights[:split], ids[split:], weights[split:]
+
+
+def _row_layout(vec: Vectors) -> tuple[list[int], list[int]]:
+    """Row offsets, and per row the offset where its anchors end (-1: anchors and words interleave).
+
+    vectors() orders each row's anchor entries before its word entries; but a word whose 64-bit
+    key is also some item's anchor (a hash collision) is one feature, an anchor by `is_anchor`,
+    among the words of its row.
+    """
+    flags = vec.is_anchor[vec.indices]
+    before = np.zeros(flags.size + 1, dtype=np.int64)  # anchors before each entry
+    np.cumsum(flags, out=before[1:])
+    starts, ends = vec.indptr[:-1], vec.indptr[1:]
+    anchor_ends = starts + (before[ends] - before[starts])
+    # A row is in order when the entries before its anchor end are all anchors.
+    in_order = before[anchor_ends] - before[starts] == anchor_ends - starts
+    return vec.indptr.tolist(), np.where(in_order, anchor_ends, -1).tolist()
 
 
 def vectors(features: Sequence[Features], langs: Sequence[str]) -> Vectors:
@@ -309,19 +340,20 @@ def centroid(vec: Vectors, members: Sequence[int]) -> tuple[dict[int, float], di
     """The mean of the members' unit vectors, anchors and words apart (feature id -> weight)."""
     if len(members) == 1:
         # Most clusters compared are single items: their row is their centroid (a share of 1.0
-        # changes no weight, and weights are positive), unless a feature repeats in the row.
-        ids, weights, is_anchor = vec.row(members[0])
-        single_anchors = {f: w for f, w, anchor in zip(ids, weights, is_anchor) if anchor}
-        single_words = {f: w for f, w, anchor in zip(ids, weights, is_anchor) if not anchor}
-        if len(single_anchors) + len(single_words) == len(ids):
-            return single_anchors, single_words
-    anchors: dict[int, float] = {}
-    words: dict[int, float] = {}
+        # changes no weight), unless a feature repeats in the row.
+        anchor_ids, anchor_weights, word_ids, word_weights = vec.row(members[0])
+        anchors, words = dict(zip(anchor_ids, anchor_weights)), dict(zip(word_ids, word_weights))
+        if len(anchors) == len(anchor_ids) and len(words) == len(word_ids):
+            return anchors, words
+    anchors, words = {}, {}
+    so_far_anchor, so_far_word = anchors.get, words.get
     share = 1.0 / len(members)
     for i in members:
-        for f, w, is_anchor in zip(*vec.row(i)):
-            target = anchors if is_anchor else words
-            target[f] = target.get(f, 0.0) + w * share
+        anchor_ids, anchor_weights, word_ids, word_weights = vec.row(i)
+        for f, w in zip(anchor_ids, anchor_weights):
+            anchors[f] = so_far_anchor(f, 0.0) + w * share
+        for f, w in zip(word_ids, word_weights):
+            words[f] = so_far_word(f, 0.0) + w * share
     return anchors, words
 
 
@@ -330,7 +362,8 @@ def cosine(first: dict[int, float], second: dict[int, float]) -> float:
         return 0.0
     if len(first) > len(second):
         first, second = second, first
-    dot = sum(w * second.get(f, 0.0) for f, w in first.items())
+    # map() walks the dicts in C; sum() adds the same products in the same order as a generator would.
+    dot = sum(map(mul, first.values(), map(second.get, first, repeat(0.0))))
     if dot == 0.0:
         return 0.0
-    return dot / math.sqrt(sum(w * w for w in first.values()) * sum(w * w for w in second.values()))
+    return dot / math.sqrt(sum(map(mul, first.values(), first.values())) * sum(map(mul, second.values(), second.values())))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from itertools import chain
+from operator import attrgetter
 from typing import Mapping, Sequence
 
 from ..config import SiteConfig
@@ -42,7 +44,10 @@ def make_story(
     """One Story.  `has_file` holds the canonical URLs of every loaded item: a related entry with a
     file of its own is a story (or coverage) of its own, not a line of this story's coverage.
     `copies` holds the sources of items found to be later copies of another item's text."""
-    order = sorted(range(len(members)), key=lambda k: lead_order(members[k], copies, config))
+    if len(members) > 1:
+        order = sorted(range(len(members)), key=lambda k: lead_order(members[k], copies, config))
+    else:
+        order = [0]  # most stories are one item: no lead to choose (sorted() would still call the key)
     ordered = [members[k] for k in order]
     keys = [features[k] for k in order]
     lead = ordered[0]
@@ -59,6 +64,28 @@ def make_story(
         )
         for item in ordered[1:]
     ]
+    related = _related_entries(ordered, keys, has_file, coverage)
+    topics = dict.fromkeys(chain.from_iterable(map(attrgetter("topics"), ordered)))
+    heats = [heat for heat in map(attrgetter("heat"), ordered) if heat is not None]
+    dates = [date for date in map(attrgetter("published_at"), ordered) if date is not None]
+    return Story(
+        id=story_id(lead, keys[0].url_keys),
+        lead=lead,
+        items=tuple(ordered),
+        coverage=tuple(coverage),
+        related=tuple(related),
+        topics=tuple(topics),
+        heat=max(heats) if heats else None,
+        quality=lead.quality,
+        published_at=min(dates) if dates else None,
+    )
+
+
+def _related_entries(ordered: Sequence[Item], keys: Sequence[Features], has_file: set[str], coverage: list[Coverage]) -> list[Related]:
+    """The items' `related:` entries, each once and none that is one of the items; an entry without a
+    file of its own also becomes a line of `coverage`."""
+    if not any(item.related for item in ordered):
+        return []  # most stories: nothing to look up
     own_urls = {key for feature in keys for key in feature.url_keys}
     related: list[Related] = []
     seen_related: set[str] = set()
@@ -71,23 +98,7 @@ def make_story(
             related.append(entry)
             if key not in has_file:
                 coverage.append(_related_coverage(entry, item))
-    topics: dict[str, None] = {}
-    for item in ordered:
-        for topic in item.topics:
-            topics.setdefault(topic, None)
-    heats = [i.heat for i in ordered if i.heat is not None]
-    dates = [i.published_at for i in ordered if i.published_at is not None]
-    return Story(
-        id=story_id(lead, keys[0].url_keys),
-        lead=lead,
-        items=tuple(ordered),
-        coverage=tuple(coverage),
-        related=tuple(related),
-        topics=tuple(topics),
-        heat=max(heats) if heats else None,
-        quality=lead.quality,
-        published_at=min(dates) if dates else None,
-    )
+    return related
 
 
 def _related_coverage(entry: Related, named_by: Item) -> Coverage:
