@@ -2,8 +2,8 @@
 
 numpy sorts integers with vectorised code (np.sort) but sorts indexes of them
 (np.argsort, inside np.unique and np.lexsort) several times slower.  These
-helpers give the same results from np.sort alone: by packing a key and its
-position into one integer, or, for uniform hashes, by walking buckets.
+helpers give the same results from np.sort alone (for uniform hashes, by walking
+buckets); similarity.py packs a key and its position into one integer to the same end.
 """
 
 from __future__ import annotations
@@ -30,28 +30,6 @@ def numbered(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         number[behind] += 1
         behind = behind[known[number[behind]] < keys[behind]]
     return known, np.searchsorted(known, keys)
-
-
-def ranked(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """np.unique(keys, return_inverse=True) for non-negative int64 keys.
-
-    Key and position packed into one integer sort several times faster than
-    np.unique's argsort; keys too big to leave room for the position take np.unique.
-    """
-    position_bits = int(keys.size).bit_length()
-    if not keys.size or int(keys.max()).bit_length() + position_bits > 63:
-        return np.unique(keys, return_inverse=True)
-    packed = keys << position_bits
-    packed |= np.arange(keys.size)
-    packed.sort()
-    position = packed & ((1 << position_bits) - 1)
-    packed >>= position_bits
-    first = np.empty(keys.size, dtype=bool)
-    first[0] = True
-    np.not_equal(packed[1:], packed[:-1], out=first[1:])
-    inverse = np.empty(keys.size, dtype=np.int64)
-    inverse[position] = np.cumsum(first) - 1
-    return packed[first], inverse
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
