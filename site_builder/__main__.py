@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-from .parallel import default_workers
+from .parallel import default_workers, keep_freed_memory
 from .build import BuildOptions, build, terminal_progress
 from .config import SiteConfig, load_config
 from .errors import ContentError, SiteBuilderError
@@ -91,6 +91,7 @@ def find_project_root(start: Path) -> Path:
 
 
 def run_build(args: argparse.Namespace) -> int:
+    keep_freed_memory()
     project = Project(args)
     options = BuildOptions(project.content, project.output, project.root, drafts=args.drafts, search=args.search, clean=args.clean,
                            workers=max(1, args.jobs))

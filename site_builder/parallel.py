@@ -8,6 +8,7 @@ one process (workers=1): forking a process that runs threads is not safe.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import multiprocessing
 import os
@@ -64,6 +65,27 @@ def fork_map(function: Callable[[Sequence[T]], list[R]], items: Sequence[T], wor
         _TASK = None
         gc.unfreeze()
     return [result for batch in results for result in batch]
+
+
+# glibc's mallopt() parameters (malloc.h).
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def keep_freed_memory() -> None:
+    """Have the C allocator keep the memory a build frees, for the build to use again.
+
+    By default glibc hands large freed blocks back to the system (each numpy array of the
+    deduplicator, each batch's buffers), and every page of the next such block faults in
+    afresh: 40 000 page faults in a build of 10k items.  Kept, they are reused.  For a command
+    that builds and exits; elsewhere (another C library, no mallopt) nothing changes.
+    """
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(_M_MMAP_THRESHOLD, 32 << 20)  # glibc's largest: blocks up to 32 MB come from the heap
+    mallopt(_M_TRIM_THRESHOLD, 1 << 30)   # and up to 1 GB free at its top is kept, not returned
 
 
 def split(items: Sequence[T], count: int) -> list[Sequence[T]]:
