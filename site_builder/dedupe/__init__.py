@@ -136,14 +136,16 @@ def _copy_links(signature, sizes, times, window: float, threshold: float, copies
     dt = np.abs(times[pairs[:, 0]] - times[pairs[:, 1]])
     near = ~(dt > window)  # NaN (undated) compares False: undated items match at any time
     chosen = np.flatnonzero(((jaccard >= threshold) | contained) & near)
+    chosen = chosen[np.argsort(-jaccard[chosen], kind="stable")]
+    # Python numbers from here on: numpy's scalar indexing costs a microsecond a value.
     links = []
-    for index in chosen[np.argsort(-jaccard[chosen], kind="stable")].tolist():
-        i, j = int(pairs[index, 0]), int(pairs[index, 1])
-        if jaccard[index] >= threshold:
-            links.append((i, j, f"minhash {jaccard[index]:.2f}"))
+    when = times.tolist()
+    for (i, j), similar, contains in zip(pairs[chosen].tolist(), jaccard[chosen].tolist(), containment[chosen].tolist()):
+        if similar >= threshold:
+            links.append((i, j, f"minhash {similar:.2f}"))
         else:
-            links.append((i, j, f"containment {containment[index]:.2f}"))
-        copies.add(_later(times, i, j))
+            links.append((i, j, f"containment {contains:.2f}"))
+        copies.add(_later(when, i, j))
     return links
 
 
@@ -194,7 +196,7 @@ def _within(times: np.ndarray, i: int, j: int, window: float) -> bool:
     return not abs(times[i] - times[j]) > window
 
 
-def _later(times: np.ndarray, i: int, j: int) -> int:
+def _later(times: np.ndarray | list[float], i: int, j: int) -> int:
     """The later of two items (the copy); the second one when either is undated or they tie."""
     if times[i] > times[j]:
         return i
