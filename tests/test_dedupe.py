@@ -19,7 +19,9 @@ from site_builder.config import SiteConfig
 from site_builder.dedupe import dedupe
 from site_builder.dedupe import cache as dedupe_cache
 from site_builder.dedupe.command import run
+from site_builder.dedupe.features import extract
 from site_builder.dedupe.similarity import Vectors, centroid, combine, combine_one, cosine
+from site_builder.dedupe.stories import _one_item_story, _ordered_story
 from site_builder.load import load_items
 from site_builder.models import Item, Provider, Related
 
@@ -274,4 +276,23 @@ def test_a_centroid_sums_in_the_order_of_its_members(rows, is_anchor, data) -> N
     other = centroid(vec, others)
     for kind in (0, 1):
         assert cosine(made[kind], other[kind]) == _plain_cosine(expected[kind], other[kind])
+
+
+@pytest.mark.parametrize("fields", [
+    {},
+    {"published_at": None, "topics": ("AI", "Robots", "AI"), "heat": 7, "quality": 3},
+    {"web_url": "https://news.example/robot", "related": (
+        Related("Robot, the sequel", "https://other.example/sequel"),               # has a file: related only
+        Related("Robot, hands on", "https://blog.example/hands-on", provider=Provider("Blog", "blog.example")),
+        Related("Robot, hands on again", "https://blog.example/hands-on"),          # the same URL: once
+        Related("The robot itself", "https://news.example/robot?utm_source=feed"),  # the item itself: left out
+        Related("A robot without a link", ""),
+    )},
+])
+def test_a_one_item_story_is_the_story_the_general_path_makes(fields) -> None:
+    # make_story takes a shorter path for one item (most stories): it must make the very same Story.
+    item = make_item("robot.md", "Acme ships a robot", "Acme shipped its first robot.", **fields)
+    feature = extract(item)
+    has_file = {"https://other.example/sequel"}
+    assert _one_item_story(item, feature, has_file) == _ordered_story([item], [feature], {}, SiteConfig(), has_file, set())
 

@@ -44,10 +44,20 @@ def make_story(
     """One Story.  `has_file` holds the canonical URLs of every loaded item: a related entry with a
     file of its own is a story (or coverage) of its own, not a line of this story's coverage.
     `copies` holds the sources of items found to be later copies of another item's text."""
-    if len(members) > 1:
-        order = sorted(range(len(members)), key=lambda k: lead_order(members[k], copies, config))
-    else:
-        order = [0]  # most stories are one item: no lead to choose (sorted() would still call the key)
+    if len(members) == 1:
+        return _one_item_story(members[0], features[0], has_file)
+    return _ordered_story(members, features, reasons, config, has_file, copies)
+
+
+def _ordered_story(
+    members: Sequence[Item],
+    features: Sequence[Features],
+    reasons: Mapping[str, str],
+    config: SiteConfig,
+    has_file: set[str],
+    copies: set[str],
+) -> Story:
+    order = sorted(range(len(members)), key=lambda k: lead_order(members[k], copies, config))
     ordered = [members[k] for k in order]
     keys = [features[k] for k in order]
     lead = ordered[0]
@@ -81,11 +91,27 @@ def make_story(
     )
 
 
+def _one_item_story(item: Item, feature: Features, has_file: set[str]) -> Story:
+    """_ordered_story() for one item (most stories): the same Story without choosing a lead,
+    ordering items or gathering lists, bookkeeping that costs more than the story itself."""
+    coverage: list[Coverage] = []
+    related = _related_entries((item,), (feature,), has_file, coverage) if item.related else []
+    return Story(
+        id=story_id(item, feature.url_keys),
+        lead=item,
+        items=(item,),
+        coverage=tuple(coverage),
+        related=tuple(related),
+        topics=tuple(dict.fromkeys(item.topics)),
+        heat=item.heat,
+        quality=item.quality,
+        published_at=item.published_at,
+    )
+
+
 def _related_entries(ordered: Sequence[Item], keys: Sequence[Features], has_file: set[str], coverage: list[Coverage]) -> list[Related]:
     """The items' `related:` entries, each once and none that is one of the items; an entry without a
     file of its own also becomes a line of `coverage`."""
-    if not any(item.related for item in ordered):
-        return []  # most stories: nothing to look up
     own_urls = {key for feature in keys for key in feature.url_keys}
     related: list[Related] = []
     seen_related: set[str] = set()
