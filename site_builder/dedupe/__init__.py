@@ -12,6 +12,7 @@ uses.  Its body is the order of the signals, strongest first:
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -78,11 +79,16 @@ def cluster(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = 
 
     links = list(_url_links(features))
     links += _text_links(features, times, settings.window_days, copies)
-    links += _copy_links(signature, sizes, times, settings.window_days, settings.minhash_threshold, copies)
+    # The LSH of syndicated copies runs in a thread beside vectors() and candidate_scores(): all
+    # three are mostly numpy calls on big arrays, which release the GIL, and the build leaves the
+    # second core idle here.  The thread only adds to `copies`, which nothing reads meanwhile.
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        copy_links = beside.submit(_copy_links, signature, sizes, times, settings.window_days, settings.minhash_threshold, copies)
+        vec = similarity.vectors(features, langs)
+        pairs, anchor_cos, word_cos = similarity.candidate_scores(vec, times, settings.window_days)
+        links += copy_links.result()
     groups = must_links(count, links, reasons, times, settings.window_days)
 
-    vec = similarity.vectors(features, langs)
-    pairs, anchor_cos, word_cos = similarity.candidate_scores(vec, times, settings.window_days)
     related = _related_pairs(features)
     pairs, anchor_cos, word_cos = _with_pairs(vec, pairs, anchor_cos, word_cos, related)
     has_anchors, has_words = similarity.channels(vec, pairs, langs)
