@@ -382,7 +382,7 @@ def channels(vec: "Vectors", pairs: np.ndarray, langs) -> tuple[np.ndarray, np.n
     # numbered: comparing an object array calls str.__eq__ pair by pair).  Two gathers per pair
     # then answer all three questions.
     codes: dict[str, int] = {}
-    item = np.fromiter((codes.setdefault(code, len(codes)) for code in langs), dtype=np.int64, count=len(langs))
+    item = np.fromiter((codes.setdefault(code, len(codes)) for code in langs), dtype=np.int32, count=len(langs))
     item <<= 2
     item |= vec.anchor_norm > 0
     item |= (vec.word_norm > 0) << 1
