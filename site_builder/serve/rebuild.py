@@ -27,6 +27,7 @@ anything they show changed.
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import tempfile
@@ -103,6 +104,7 @@ class Rebuilder:
         kinds = ", ".join(sorted(kind.value for kind in batch)) or "everything"
         self.log(f"Rebuilt ({kinds}) in {time.perf_counter() - started:.2f} s: {report.summary()}")
         self.hub.built(problems)
+        keep_from_collector()
         return True
 
     def _quick(self) -> Edit | None:
@@ -165,6 +167,7 @@ class Rebuilder:
             problems = tuple(content_problem(p, self.paths) for p in self.state.problems if not p.warning) if self.state else ()
             self.hub.built(problems)
         self.log("The exact build is live.")
+        keep_from_collector()
 
     def _live_pages(self) -> dict[str, str] | None:
         if self.cache.trees is None:
@@ -196,6 +199,18 @@ class Rebuilder:
 
 #: Seconds without a file event before the exact build starts.
 SETTLE_AFTER = 1.0
+
+
+def keep_from_collector() -> None:
+    """Take the site's state, just made, out of the cyclic garbage collector's rounds.
+
+    The state of a 10k-item site is millions of objects, and a full collection walks them all: one
+    struck about every other in-place edit, which then took 260 ms instead of 140.  Frozen after
+    a last collection (which frees the previous state's cycles, unfrozen first), they are still
+    freed when no longer referenced; only their cycles wait for the next full or exact build."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 class Settle:
