@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Callable
 
 from ..build import BuildOptions, ContentFailure, SiteState, build, template_helpers
