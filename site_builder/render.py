@@ -13,7 +13,7 @@ import re
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import jinja2
 from markdown_it import MarkdownIt
@@ -118,23 +118,23 @@ class Renderer:
         The block's own compiled code is part of the key, so two templates (a site's copy of base.html
         beside the default one) never share an entry even when they pass the same name.
         """
-        block = getattr(getattr(caller, "_func", None), "__code__", None)
-        # Atoms with their type, as True == 1; a list, not a generator: this runs four times per page and once per card.
-        ids = (block, *[(type(part), part) if type(part) in _KEY_ATOMS else id(part) for part in key])
-        found = self._once.get(ids)
-        if found is None:
-            found = self._once[ids] = (key, caller())
-        return found[1]
+        return self._remembered(getattr(getattr(caller, "_func", None), "__code__", None), key, caller, key)
 
     def memo(self, macro: Any, *arguments: Any) -> Markup:
         """`{{ memo(story_card, story, ...) }}`: macro(*arguments), called the first time only, on the terms
         of `once`.  For a list of cards: where `once` inside the macro still pays for the macro call and
         its call block each time (a third of a topic page), this pays for a lookup."""
         code = getattr(getattr(macro, "_func", None), "__code__", None)
-        ids = (code if code is not None else id(macro), *[(type(part), part) if type(part) in _KEY_ATOMS else id(part) for part in arguments])
+        return self._remembered(code if code is not None else id(macro), arguments, lambda: macro(*arguments), (macro, arguments))
+
+    def _remembered(self, block: Any, parts: tuple, render: Callable[[], Markup], keep: tuple) -> Markup:
+        """The HTML `render()` made for the first call with this block and these parts (see once);
+        `keep` is held with it, so that no id in the key is ever reused."""
+        # Atoms with their type, as True == 1; a list, not a generator: this runs four times per page and once per card.
+        ids = (block, *[(type(part), part) if type(part) in _KEY_ATOMS else id(part) for part in parts])
         found = self._once.get(ids)
         if found is None:
-            found = self._once[ids] = ((macro, arguments), macro(*arguments))
+            found = self._once[ids] = (keep, render())
         return found[1]
 
     def set_globals(self, helpers: dict[str, Any]) -> None:

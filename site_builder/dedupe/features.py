@@ -21,6 +21,7 @@ from typing import Iterable, NamedTuple
 import numpy as np
 
 from ..models import Item
+from .numbering import distinct
 from .shingles import word_id
 from .urls import canonical_url, item_keys
 
@@ -196,18 +197,9 @@ def _packed_ids(ids: set[int]) -> bytes:
     return packed.tobytes()
 
 
-def _packed_distinct(ids: np.ndarray) -> bytes:
-    """`ids` (an array of its own: sorted in place) without repeats, packed: as _packed_ids(set(ids))."""
-    ids.sort()
-    first = np.empty(ids.size, dtype=bool)  # each id where it first comes in the sorted array
-    first[:1] = True
-    np.not_equal(ids[1:], ids[:-1], out=first[1:])
-    return ids[first].tobytes()
-
-
 def _packed_content(numbers: np.ndarray) -> bytes:
     """The distinct ids of the content words among the words of these vocabulary numbers, packed."""
-    return _packed_distinct(_IDS.id_array[numbers[_IDS.is_content[numbers]]])
+    return distinct(_IDS.id_array[numbers[_IDS.is_content[numbers]]]).tobytes()
 
 
 def item_text(item: Item) -> str:
@@ -268,7 +260,7 @@ def _lower_case(written: list[str], tokens: list[str], numbers: np.ndarray) -> b
     *words, last = written
     same = np.fromiter(map(operator.eq, words, tokens), dtype=bool, count=len(words))
     found = np.concatenate((numbers[: len(words)][same], [_IDS[last]]))
-    return _packed_distinct(_IDS.id_array[found[_IDS.is_lower[found]]])
+    return distinct(_IDS.id_array[found[_IDS.is_lower[found]]]).tobytes()
 
 
 def _lower_case_slowly(written: list[str]) -> bytes:

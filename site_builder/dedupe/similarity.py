@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from .features import Features, ids
-from .numbering import distinct, member, numbered
+from .numbering import distinct, member, numbered, run_starts
 from .shingles import Vocabulary
 
 #: Rarity prior: weights are computed as if this many more items shared none of the features,
@@ -257,9 +257,7 @@ def _sums_by_pair(key: np.ndarray, contribution: np.ndarray, anchor: np.ndarray)
     packed >>= entry_bits
     is_word = packed & 1
     packed >>= 1
-    first = np.empty(key.size, dtype=bool)
-    first[0] = True
-    np.not_equal(packed[1:], packed[:-1], out=first[1:])
+    first = run_starts(packed)
     pair_keys = np.compress(first, packed)  # the same as packed[first], several times faster
     del packed
     # Bins: anchors of pair p in bin p, its words in bin p + number of pairs.

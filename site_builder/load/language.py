@@ -177,13 +177,7 @@ def _classify_chunk(texts: list[bytes]) -> tuple[np.ndarray, np.ndarray]:
     rows, feature, counts = _features(texts, lengths)
     weight = np.log1p(counts.astype(np.float32))
     # The chunk's features, numbered densely: each block's are found among these few thousand.
-    present = np.zeros(ptc.shape[0], dtype=bool)
-    present[feature] = True
-    used = np.flatnonzero(present)
-    number = np.empty(ptc.shape[0], dtype=np.int32)
-    number[used] = np.arange(used.size, dtype=np.int32)
-    feature = number[feature]
-    del present, number
+    used, feature = _renumbered(feature, ptc.shape[0])
     scores = np.empty((count, pc.size), dtype=np.float32)
     bounds = np.searchsorted(rows, np.arange(0, count + BLOCK, BLOCK)).tolist()
     for block, low, high in zip(range(0, count, BLOCK), bounds, bounds[1:]):
@@ -259,14 +253,21 @@ def _score_block(rows: np.ndarray, feature: np.ndarray, weight: np.ndarray, used
     """Naive Bayes as py3langid scores it, for a block of texts: sum over features of
     log(1 + count) * log P(feature | class), a product of matrices as there (np.dot): the texts by the
     features they share, times those features' rows of P(feature | class)."""
-    present = np.zeros(used.size, dtype=bool)
-    present[feature] = True
-    shared = np.flatnonzero(present)
-    column = np.empty(used.size, dtype=np.intp)
-    column[shared] = np.arange(shared.size)
+    shared, column = _renumbered(feature, used.size)
     weights = np.zeros((out.shape[0], shared.size), dtype=np.float32)
-    weights[rows, column[feature]] = weight
+    weights[rows, column] = weight
     np.matmul(weights, _tables()[3][used[shared]], out=out)
+
+
+def _renumbered(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct values (all below `size`) in order, and each value's number among them: what
+    np.unique(values, return_inverse=True) gives, by a table of `size` rather than a sort."""
+    present = np.zeros(size, dtype=bool)
+    present[values] = True
+    distinct = np.flatnonzero(present)
+    number = np.empty(size, dtype=np.int32)
+    number[distinct] = np.arange(distinct.size, dtype=np.int32)
+    return distinct, number[values]
 
 
 def _softmax(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
