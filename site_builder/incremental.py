@@ -1,7 +1,8 @@
 """Incremental builds: what a build can take from the last one, in `.site-builder-cache/`.
 
     items.pickle    per content file: (size, mtime_ns, sha256) -> its Item and problems,
-                    and the content stages (stories, digest) keyed by every item's hash
+                    and the content stages (stories, digest) keyed by every item's hash;
+                    the entries are kept as the loading workers pickled them (see ItemCache)
     pages.pickle    per output page: a key of everything it was rendered from -> sha256 of its bytes
     trees/          what each output folder holds (see write.py), so unchanged files are linked, not written
     dedupe.sqlite   the deduplicator's own per-item features (see dedupe/cache.py)
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import operator
 import os
 import pickle
@@ -56,13 +58,32 @@ def _hash(*parts: str) -> str:
 
 
 class ItemCache:
-    """Parsed items by path: reused while size and mtime are the same (and the bytes, when in doubt)."""
+    """Parsed items by path: reused while size and mtime are the same (and the bytes, when in doubt).
+
+    The workers that load the files pickle their entries for the parent anyway (see load_items); those
+    bytes are kept (`pickled`) and saved as they are, while every entry in them is still current, so
+    that saving does not pickle ten thousand items a second time.
+    """
 
     def __init__(self, entries: dict[str, tuple] | None = None, default_lang: str = "") -> None:
         #: relative path -> (size, mtime_ns, recorded_ns, sha256, Item | None, problems)
         self.entries: dict[str, tuple] = entries or {}
         self.default_lang = default_lang
         self.dirty = False
+        #: (bytes, the entries they unpickle to): pickled entries, as a worker or the last save wrote them
+        self.pickled: list[tuple[bytes, dict[str, tuple]]] = []
+
+    @classmethod
+    def saved(cls, entries: dict[str, tuple], pickled: list[bytes], default_lang: str) -> "ItemCache":
+        cache_ = cls(entries, default_lang)
+        for data in pickled:
+            cache_.add_pickled(data)
+        cache_.dirty = False
+        return cache_
+
+    @staticmethod
+    def entry(stat: os.stat_result, sha: str, item: Item | None, problems: list[ContentError]) -> tuple:
+        return (stat.st_size, stat.st_mtime_ns, time.time_ns(), sha, item, tuple(problems))
 
     def lookup(self, relative: str, stat: os.stat_result, path: Path) -> tuple[Item | None, list[ContentError]] | None:
         entry = self.entries.get(relative)
@@ -80,8 +101,27 @@ class ItemCache:
         return item, list(problems)
 
     def store(self, relative: str, stat: os.stat_result, sha: str, item: Item | None, problems: list[ContentError]) -> None:
-        self.entries[relative] = (stat.st_size, stat.st_mtime_ns, time.time_ns(), sha, item, tuple(problems))
+        self.entries[relative] = self.entry(stat, sha, item, problems)
         self.dirty = True
+
+    def add_pickled(self, data: bytes) -> dict[str, tuple]:
+        """Store the entries `data` unpickles to (a dict of them, made with entry()); returns them."""
+        entries = pickle.loads(data)
+        self.entries.update(entries)
+        self.pickled.append((data, entries))
+        self.dirty = True
+        return entries
+
+    def parts(self) -> tuple[list[bytes], dict[str, tuple]]:
+        """The entries as pickled bytes still true of every entry in them, and the other entries."""
+        kept: list[bytes] = []
+        rest = dict(self.entries)
+        for data, entries in self.pickled:
+            if all(rest.get(relative) is entry for relative, entry in entries.items()):
+                kept.append(data)
+                for relative in entries:
+                    del rest[relative]
+        return kept, rest
 
     def forget_except(self, relatives: set[str]) -> None:
         gone = self.entries.keys() - relatives
@@ -116,8 +156,11 @@ class BuildCache:
             gitignore.write_text("*\n")
         saved = read_pickle(folder / "items.pickle")
         if saved and saved.get("version") == code_version():
-            cache_.items = ItemCache(saved["items"], saved["default_lang"])
-            cache_.stages = saved["stages"]
+            try:
+                cache_.items = ItemCache.saved(saved["items"], saved["pickled"], saved["default_lang"])
+                cache_.stages = _read_stages(saved["stages"], cache_.items.entries)
+            except _DAMAGED:
+                cache_.items, cache_.stages = ItemCache(), {}
         pages = read_pickle(folder / "pages.pickle")
         if pages and pages.get("version") == code_version():
             cache_.pages = pages["pages"]
@@ -160,9 +203,10 @@ class BuildCache:
         if self.folder is None:
             return
         if self.items.dirty or self._stages_dirty:
+            pickled, rest = self.items.parts()
             write_pickle(self.folder / "items.pickle", {
                 "version": code_version(), "default_lang": self.items.default_lang,
-                "items": self.items.entries, "stages": self.stages,
+                "pickled": pickled, "items": rest, "stages": _stages_bytes(self.stages, self.items.entries),
             })
             self.items.dirty = self._stages_dirty = False
 
@@ -301,12 +345,55 @@ def _parts(values: Iterable[Any], memo: dict[int, str]) -> str:
     return "\x1e".join([repr(v) if type(v) in _ATOM_TYPES else fingerprint(v, memo) for v in values])
 
 
+#: What unpickling a damaged file raises.
+_DAMAGED = (EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, IndexError, KeyError)
+
+
 def read_pickle(path: Path) -> Any:
     try:
         with open(path, "rb") as handle:
             return pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, IndexError):
+    except (OSError, *_DAMAGED):
         return None  # a missing or damaged cache is an empty one
+
+
+def _stages_bytes(stages: dict[str, dict[str, Any]], entries: dict[str, tuple]) -> bytes:
+    """The content stages, pickled with each cached item as a reference to its entry.
+
+    The stories hold the items, which the entries hold already (pickled once, see ItemCache).  One
+    pickler first writes the items as references by path (_cached_item), then the stages: the
+    pickler's memo turns each item met again into a back-reference, at C speed.
+    """
+    items = [entry[4] for entry in entries.values() if entry[4] is not None]
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {Item: lambda item: (_cached_item, (item.source,))}
+    pickler.dump(items)
+    pickler.dispatch_table = {}  # an item that is not an entry's (none should be) is written whole
+    pickler.dump(stages)
+    return buffer.getvalue()
+
+
+def _read_stages(data: bytes, entries: dict[str, tuple]) -> dict[str, dict[str, Any]]:
+    reader = _StagesReader(io.BytesIO(data), entries)
+    reader.load()  # the items, into the reader's memo
+    return reader.load()
+
+
+class _StagesReader(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, entries: dict[str, tuple]) -> None:
+        super().__init__(file)
+        self.entries = entries
+
+    def find_class(self, module: str, name: str) -> Any:
+        if module == __name__ and name == "_cached_item":
+            return lambda source: self.entries[source][4]  # KeyError: a damaged cache
+        return super().find_class(module, name)
+
+
+def _cached_item(source: str) -> Item:
+    """Stands for an entry's item in pickled stages; _StagesReader resolves it."""
+    raise pickle.UnpicklingError(f"item {source!r} read without its cache's entries")
 
 
 def write_pickle(path: Path, data: Any) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from conftest import news
 
+from site_builder.incremental import BuildCache
+
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -52,6 +54,29 @@ def test_incremental_output_equals_a_clean_build_after_edits_renames_and_deletes
     assert folders(incremental) == folders(clean)  # no empty folder left where a page was
     everything = b"".join(snapshot(incremental).values())
     assert b"Story number 3 " not in everything and b"Story number 5 " not in everything  # gone from lists, feeds, sitemap
+
+
+def test_items_loaded_in_workers_are_cached_as_they_came(site, monkeypatch) -> None:
+    """Files loaded in forked workers reach the cache as the workers pickled them (ItemCache.add_pickled);
+    the next builds, one of them in workers again, still equal a clean build."""
+    monkeypatch.setattr("site_builder.parallel.MINIMUM", 2)
+    for n in range(12):
+        site.item(f"2026/s{n}.md", story(n))
+    assert site.build("--no-search", "--jobs", "2").code == 0
+    site.item("2026/s1.md", story(1, title="Story one, now with a new headline", heat=99))
+    os.rename(site.root / "content/2026/s2.md", site.root / "content/2026/renamed.md")
+    (site.root / "content/2026/s3.md").unlink()
+    assert site.build("--no-search", "--jobs", "2").code == 0
+    # The workers' pickled entries of the first build are saved again, but not the ones edited since.
+    entries = BuildCache.open(site.root / ".site-builder-cache").items.entries
+    assert entries["2026/s1.md"][4].title == "Story one, now with a new headline"
+    assert "2026/s3.md" not in entries and "2026/s2.md" not in entries and "2026/renamed.md" in entries
+    for n in range(12, 20):  # enough new files for the workers again
+        site.item(f"2026/s{n}.md", story(n))
+    site.item("2026/s4.md", story(4, topic="Quantum"))
+    assert site.build("--no-search", "--jobs", "2").code == 0
+    assert site.build("--no-search", "--jobs", "1").code == 0  # and once more in one process, from that cache
+    assert snapshot(site.root / "public") == snapshot(clean_build(site))
 
 
 def test_unchanged_files_keep_their_mtime_and_changed_ones_are_rewritten(site) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
+import pickle
 import re
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -60,8 +61,22 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
 
     if len(misses) > 1 and workers > 1:
         warm_language_model()  # once here, inherited by every forked worker
+    parent = os.getpid()
 
-    def parse(batch: list[str]) -> list[tuple[str, Item | None, list[ContentError], Any]]:
+    def parse(batch: list[str]) -> list[tuple[bytes | None, list[tuple[str, Item | None, list[ContentError], Any]]]]:
+        """The batch's files, read; in a forked worker, the entries for the cache come pickled."""
+        parsed = parse_files(batch)
+        if cache is None or os.getpid() == parent:
+            return [(None, parsed)]
+        # The items travel to the parent pickled in any case: pickled as the cache stores them,
+        # the same bytes are saved later, not pickled again (see ItemCache.add_pickled).
+        entries = {relative: ItemCache.entry(stats[relative], item.content_hash if item else "", item, problems)
+                   for relative, item, problems, _ in parsed if relative in stats}
+        rest = [(relative, None, [], answer) if relative in entries else (relative, item, problems, answer)
+                for relative, item, problems, answer in parsed]
+        return [(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), rest)]
+
+    def parse_files(batch: list[str]) -> list[tuple[str, Item | None, list[ContentError], Any]]:
         # Languages are detected for the whole batch at once, after every file of it is read.
         languages = Languages()
         read = []
@@ -76,12 +91,16 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
         answers = iter(prepare(made) if prepare is not None and made else ())
         return [(relative, item, problems, next(answers, None) if item is not None else None) for relative, item, problems in parsed]
 
-    for relative, item, problems, answer in fork_map(parse, misses, workers, meanwhile=meanwhile):
-        results[relative] = (item, problems)
-        if answer is not None and prepared is not None and item is not None:
-            prepared[item.content_hash] = answer
-        if cache is not None and relative in stats:
-            cache.store(relative, stats[relative], item.content_hash if item else "", item, problems)
+    for pickled, parsed in fork_map(parse, misses, workers, meanwhile=meanwhile):
+        stored = cache.add_pickled(pickled) if cache is not None and pickled is not None else {}
+        for relative, item, problems, answer in parsed:
+            if relative in stored:
+                item, problems = stored[relative][4], list(stored[relative][5])
+            elif cache is not None and relative in stats:
+                cache.store(relative, stats[relative], item.content_hash if item else "", item, problems)
+            results[relative] = (item, problems)
+            if answer is not None and prepared is not None and item is not None:
+                prepared[item.content_hash] = answer
 
     items: list[Item] = []
     errors: list[ContentError] = []
