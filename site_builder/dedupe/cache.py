@@ -163,9 +163,11 @@ class FeatureCache:
             return
         try:
             with db:
+                # In the order of the key's index: the B-tree grows at its end, where random keys would
+                # rewrite pages all over it once it outgrows sqlite's page cache (100k items: 0.72 -> 0.52 s).
                 db.executemany(
                     "INSERT OR REPLACE INTO features (hash, version, data) VALUES (?, ?, ?)",
-                    ((key, _STORED_VERSION, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)) for key, value in entries.items()),
+                    ((key, _STORED_VERSION, pickle.dumps(entries[key], protocol=pickle.HIGHEST_PROTOCOL)) for key in sorted(entries)),
                 )
         except sqlite3.Error:
             pass
