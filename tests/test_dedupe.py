@@ -296,3 +296,13 @@ def test_a_one_item_story_is_the_story_the_general_path_makes(fields) -> None:
     has_file = {"https://other.example/sequel"}
     assert _one_item_story(item, feature, has_file) == _ordered_story([item], [feature], {}, SiteConfig(), has_file, set())
 
+
+
+def test_minhash_constants_are_the_seeded_draws() -> None:
+    """shingles.py writes out its hash constants (importing numpy.random slowed every start); they
+    must stay the draws they were, or every signature, and so every syndicated-copy match, moves."""
+    from site_builder.dedupe import shingles
+
+    a, b = shingles.seeded_constants()
+    assert a.tolist() == shingles._A.tolist() and b.tolist() == shingles._B.tolist()
+    assert all(value % 2 == 1 for value in a.tolist())

@@ -24,11 +24,47 @@ PERMUTATIONS = BANDS * ROWS
 MAX_BUCKET = 64
 
 _MASK32 = np.uint64(0xFFFFFFFF)
-_rng = np.random.default_rng(20240227)
-# Multiply-shift hashing (Dietzfelbinger): h(x) = (a*x + b) >> 32 with odd 64-bit a.
-_A = (_rng.integers(1, 2**63 - 1, PERMUTATIONS, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
-_B = _rng.integers(0, 2**63 - 1, PERMUTATIONS, dtype=np.uint64)
+# Multiply-shift hashing (Dietzfelbinger): h(x) = (a*x + b) >> 32 with odd 64-bit a.  The constants
+# are what numpy.random.default_rng(20240227) drew (see seeded_constants(); a test compares them):
+# written out, because importing numpy.random took 10 ms of the start of every build.
+_A = np.array([
+    0x9f10696951e8aced, 0x30c2a61c93941209, 0x63a110276c2e31ef, 0x68c41a96be20f3c9,
+    0xc8e450f3cdfb4337, 0xd34ed266c1672815, 0x0adc93f6ec1f539d, 0xdc39c6579f06fd95,
+    0x4c85c275a010fb33, 0x2d677645eadb2b13, 0x35a00df0cf1d5c9d, 0x76383a76cf7cac4b,
+    0x6773ddcb517b9dfd, 0xc67d77be9352c67d, 0x89a341b5f0ebac95, 0x1fd56e165852aab9,
+    0xc0e45e9cc97019a9, 0x47d816777db3d681, 0xd2f57651e339e27d, 0xb099c9e7d0d5ffc3,
+    0x0b960da5f68be9ef, 0xa26bfd64ff6bd513, 0x750fe88ff24e6be5, 0xd8a0bcc455f9f7d3,
+    0xff3fe47cc9f1d027, 0xba0351e0c7ac7345, 0xffbdf03d582af5e5, 0x3d891a2b27afc7f5,
+    0x476c3459749c3821, 0x0bee8e5ff7fa7ec3, 0x8a3ad981e7e995bf, 0xc6f8ad9b9ee3022b,
+    0xc11db655f497d655, 0x890a77dc26a6ebf5, 0x8ae55d0513f06a09, 0x4f4d7c6932439595,
+    0x3dc5d51a7a41c64b, 0x2cc2a8d970d18c09, 0xed9e38d27a23c9b1, 0xd8e044e4cda75371,
+    0xb2a2e65d6f7de385, 0x2c3de79f2cfef163, 0x44c673d1190546ff, 0x432610a1374c257f,
+    0x66d1e27a3ecc7cd3, 0x9e64f52a365dd3cd, 0x60126542f20f4f25, 0x0e10d930e462692d
+], dtype=np.uint64)
+_B = np.array([
+    0x1922e8007651455b, 0x06d2eb509c280a6e, 0x213287591b9ed477, 0x582799e17c28df22,
+    0x04d29351b466b27e, 0x340f2bce66f1f908, 0x3eb92e08d85619f7, 0x7dddc79c6843ea2c,
+    0x5a7391af60ac02ec, 0x2455e23ab1ba36d0, 0x514186faed79b87f, 0x4a7db8e4797d9c02,
+    0x3ab6e06bb0e4a4f0, 0x5f29e97f81ce3091, 0x7fc5c03f4dce2197, 0x546cd18fe4734c4f,
+    0x0598b010f2048964, 0x3b9f4b4f22e442ce, 0x18c600e076e8ed61, 0x414d4764505f1bce,
+    0x1790dc5cf48a8542, 0x5724fa0d26054775, 0x454c825d8192d751, 0x7b6bd0f89455447b,
+    0x433a21b2d38f3808, 0x49828a81ad9757cb, 0x43888f96e06f8450, 0x5018980d0e593536,
+    0x75486567c17ca4f8, 0x7c342fe6c79721f4, 0x08a07c059a9968fa, 0x2c2769f863887578,
+    0x7322b5a596d1e735, 0x6a5bbdd221491f6d, 0x14d7f3dcc5572154, 0x1dfa3324f1b361a2,
+    0x25e600a0d62e0828, 0x2329df0685fe4d73, 0x3e3bc166cecf272f, 0x089a2019fb9a3838,
+    0x2fd11018c300db9a, 0x2161d0135892a118, 0x6fe435a11748c00b, 0x5609a2984db405d4,
+    0x4102d89c9b19e1cc, 0x69287210f2c71f1a, 0x53ebd54f708e5d3b, 0x2ec173663b332949
+], dtype=np.uint64)
 _EMPTY = np.uint32(0xFFFFFFFF)
+
+
+def seeded_constants() -> tuple[np.ndarray, np.ndarray]:
+    """How _A and _B were drawn: odd multipliers below 2**64, and increments below 2**63."""
+    import numpy.random  # only here: see _A
+
+    rng = numpy.random.default_rng(20240227)
+    a = (rng.integers(1, 2**63 - 1, PERMUTATIONS, dtype=np.uint64) << np.uint64(1)) | np.uint64(1)
+    return a, rng.integers(0, 2**63 - 1, PERMUTATIONS, dtype=np.uint64)
 
 
 def word_id(word: str) -> int:
