@@ -16,13 +16,13 @@ from .incremental import BuildCache, PageKeys, digest_readers, globals_key
 from .feeds import OutputFile, feed_files
 from .search import BUNDLE as SEARCH_BUNDLE, index_site
 from .seo import head_helpers, seo_files
-from .load import load_items
+from .load import content_listing, load_items
 from .models import Digest, Item, Page, Story
 from .pages import plan_pages
 from .parallel import fork_map, no_collection, split
 from .rank import rank, topic_key
 from .render import THEME, Renderer, fingerprint_assets
-from .unchanged import inputs_key, remember, unchanged
+from .unchanged import has_record, inputs_as_read, inputs_key, remember, unchanged
 from .write import OutputWriter
 
 
@@ -106,12 +106,24 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
     timer = StageTimer()
     started_ns = time.time_ns()
     inputs = None
+    listing = None  # the content files, as load_items takes them
+    read_inputs = False  # the inputs' key is made from the files as they are read (see below)
+    folders = [options.project_dir / "templates", options.project_dir / "static"]
     if options.skip_unchanged and not options.clean and not options.strict_paths:
+        if not has_record(options.cache_dir):  # no last build to compare with: is there any item to look up?
+            cache = cache or BuildCache.open(options.cache_dir)
+            read_inputs = not cache.items_for(config.language).entries
         with timer("inputs"):
-            inputs = inputs_key(config, options, [options.project_dir / "templates", options.project_dir / "static"])
-            last = unchanged(options.cache_dir, options.output_dir, inputs)
-        if last is not None:
-            return BuildReport(last.items, last.stories, last.pages, last.problems, timer.total(), tuple(timer.stages))
+            if read_inputs:
+                # A first build (every build on a CI runner): its files are stat'ed as the workers read
+                # them, and the inputs' key is made from that, rather than all of them first, here.
+                listing = content_listing(options.content_dir.resolve(), stat_files=False)
+            else:
+                inputs = inputs_key(config, options, folders)
+                last = unchanged(options.cache_dir, options.output_dir, inputs)
+                if last is not None:
+                    return BuildReport(last.items, last.stories, last.pages, last.problems, timer.total(), tuple(timer.stages))
+                listing = inputs.listing if inputs else None
     cache = cache or BuildCache.open(options.cache_dir, clean=options.clean)
     prepared: dict[str, tuple] = {}  # the deduplicator's features of the files read, made as they are read
     deferred: list[Callable[[], None]] = []  # cache writes done while the pages render
@@ -128,7 +140,7 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
 
     with timer("load"):
         items, problems = load_items(options.content_dir, config.language, cache.items_for(config.language), options.workers,
-                                     inputs.listing if inputs else None, prepare_features, prepared, prepare_rendering)
+                                     listing, prepare_features, prepared, prepare_rendering)
         stop_on_edited_errors(problems, options.strict_paths)
         items = [item for item in items if options.drafts or not item.draft]
         content_key = cache.content_key(items, config, options.drafts)
@@ -148,6 +160,7 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
 
         def meanwhile() -> None:
             """What this process does while the workers render: everything else the site is made of."""
+            nonlocal inputs
             with timer("static"):
                 for folder in static_dirs:
                     output.copy_tree(folder)
@@ -164,6 +177,8 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
                 cache.save_content()  # true of the content whatever becomes of this build
                 for task in deferred:  # the deduplicator's new features, into dedupe.sqlite
                     task()
+            if read_inputs:  # for the record the next build compares with (see remember())
+                inputs = inputs_as_read(config, options, folders, listing, cache.items.entries)
 
         with timer("render"):
             render_pages(renderer, pages, output, progress, page_keys, options.workers, meanwhile)

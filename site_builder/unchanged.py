@@ -56,22 +56,38 @@ class Inputs:
 
 def inputs_key(config: Any, options: Any, folders: list[Path]) -> Inputs | None:
     """Everything a build reads, summed up; None when a content file cannot be stat'ed."""
-    digest = hashlib.blake2b(digest_size=16)
-    for part in (code_version(), repr(config), str(options.content_dir.resolve()), str(options.output_dir.resolve()),
-                 repr((options.drafts, options.search))):
-        digest.update(part.encode("utf-8", "surrogatepass") + b"\x1f")
-    for part in file_hashes(folders):
-        digest.update(part.encode("utf-8", "surrogatepass") + b"\x1f")
     listing = content_listing(options.content_dir.resolve())
+    return _inputs(config, options, folders, listing, [(stat.st_size, stat.st_mtime_ns) if stat else None for _, _, stat in listing])
+
+
+def inputs_as_read(config: Any, options: Any, folders: list[Path], listing: list[tuple[str, str | None, Any]],
+                   entries: dict[str, tuple]) -> Inputs | None:
+    """inputs_key() for a listing made without stats, from the size and mtime each file had when the build
+    read it (the item cache's entries: see ItemCache.entry); None when one was not read."""
+    return _inputs(config, options, folders, listing, [entries[relative][:2] if relative in entries else None for relative, _, _ in listing])
+
+
+def has_record(cache_folder: Path) -> bool:
+    """Whether a last build is on record: without one, unchanged() has nothing to compare inputs with."""
+    return (cache_folder / FILE_NAME).exists()
+
+
+def _inputs(config: Any, options: Any, folders: list[Path], listing: list[tuple[str, str | None, Any]],
+            sizes: list[tuple[int, int] | None]) -> Inputs | None:
+    """The key of the inputs, content files by (size, mtime_ns) in `sizes` (one per listing entry)."""
+    parts = [code_version(), repr(config), str(options.content_dir.resolve()), str(options.output_dir.resolve()),
+             repr((options.drafts, options.search)), *file_hashes(folders)]
+    texts = [part + "\x1f" for part in parts]
     newest = 0
-    for relative, problem, stat in listing:
-        if problem is None and stat is None:
+    for (relative, problem, _), known in zip(listing, sizes):
+        if problem is None and known is None:
             return None
-        if stat is not None:
-            newest = max(newest, stat.st_mtime_ns)
-            digest.update(f"{relative}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}\x1f".encode("utf-8", "surrogatepass"))
+        if known is not None:
+            newest = max(newest, known[1])
+            texts.append(f"{relative}\x1e{known[0]}\x1e{known[1]}\x1f")
         else:
-            digest.update(f"{relative}\x1e{problem}\x1f".encode("utf-8", "surrogatepass"))
+            texts.append(f"{relative}\x1e{problem}\x1f")
+    digest = hashlib.blake2b("".join(texts).encode("utf-8", "surrogatepass"), digest_size=16)
     return Inputs(digest.hexdigest(), newest, listing)
 
 

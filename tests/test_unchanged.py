@@ -63,3 +63,17 @@ def test_changed_inputs_are_built_again(site) -> None:
     site.config("title = 'Renamed digest'\n")
     site.build("--no-search")
     assert "Renamed digest" in (public / "index.html").read_text()
+
+
+def test_a_first_build_in_workers_records_its_inputs_as_read(site, monkeypatch) -> None:
+    """A first build stats the files as its workers read them (no stat of every file beforehand): the
+    record it leaves still lets an unchanged second build stop at once, and an edit still rebuilds."""
+    monkeypatch.setattr("site_builder.parallel.MINIMUM", 2)
+    settled_site(site)
+    first = site.build("--no-search", "--jobs", "2")
+    before = entries(first.output)
+    again = site.build("--no-search", "--jobs", "2", "--verbose")
+    assert "render" not in again.err and entries(again.output) == before
+    site.item("s1.md", story(1, title="A headline written later"))
+    site.build("--no-search", "--jobs", "2")
+    assert (first.output / "stories" / "a-headline-written-later" / "index.html").is_file()

@@ -44,19 +44,16 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
     listing = listing if listing is not None else content_listing(root)
     files = [(relative, problem) for relative, problem, _ in listing]
     results: dict[str, tuple[Item | None, list[ContentError]]] = {}
-    stats: dict[str, os.stat_result] = {}
     misses: list[str] = []
     for relative, problem, stat in listing:
         if problem:
             results[relative] = (None, [ContentError(relative, 1, problem)])
             continue
-        if cache is not None:
-            if stat is not None:
-                stats[relative] = stat
-                known = cache.lookup(relative, stat, root / relative)
-                if known is not None:
-                    results[relative] = known
-                    continue
+        if cache is not None and stat is not None:
+            known = cache.lookup(relative, stat, root / relative)
+            if known is not None:
+                results[relative] = known
+                continue
         misses.append(relative)
 
     if len(misses) > 1 and workers > 1:
@@ -70,34 +67,37 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
             return [(None, parsed)]
         # The items travel to the parent pickled in any case: pickled as the cache stores them,
         # the same bytes are saved later, not pickled again (see ItemCache.add_pickled).
-        entries = {relative: ItemCache.entry(stats[relative], item.content_hash if item else "", item, problems)
-                   for relative, item, problems, _ in parsed if relative in stats}
-        rest = [(relative, None, [], answer) if relative in entries else (relative, item, problems, answer)
-                for relative, item, problems, answer in parsed]
+        entries = {relative: ItemCache.entry(stat, item.content_hash if item else "", item, problems)
+                   for relative, item, problems, _, stat in parsed if stat is not None}
+        rest = [(relative, None, [], answer, None) if relative in entries else (relative, item, problems, answer, stat)
+                for relative, item, problems, answer, stat in parsed]
         return [(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), rest)]
 
-    def parse_files(batch: list[str]) -> list[tuple[str, Item | None, list[ContentError], Any]]:
+    def parse_files(batch: list[str]) -> list[tuple[str, Item | None, list[ContentError], Any, os.stat_result | None]]:
         # Languages are detected for the whole batch at once, after every file of it is read.
         languages = Languages()
         read = []
+        opened: dict[str, os.stat_result] = {}  # each file's stat as it was read: what the cache records
         for relative in batch:
             problems: list[ContentError] = []
-            read.append((relative, read_file(root, relative, default_lang, problems, languages.detect), problems))
+            read.append((relative, read_file(root, relative, default_lang, problems, languages.detect, opened), problems))
         parsed = [
-            (relative, Item(source=relative, content_hash=found[1], **languages.settle(found[0])) if found else None, problems)
+            (relative, Item(source=relative, content_hash=found[1], **languages.settle(found[0])) if found else None, problems,
+             opened.get(relative))
             for relative, found, problems in read
         ]
-        made = [item for _, item, _ in parsed if item is not None]
+        made = [item for _, item, _, _ in parsed if item is not None]
         answers = iter(prepare(made) if prepare is not None and made else ())
-        return [(relative, item, problems, next(answers, None) if item is not None else None) for relative, item, problems in parsed]
+        return [(relative, item, problems, next(answers, None) if item is not None else None, stat)
+                for relative, item, problems, stat in parsed]
 
     for pickled, parsed in fork_map(parse, misses, workers, meanwhile=meanwhile):
         stored = cache.add_pickled(pickled) if cache is not None and pickled is not None else {}
-        for relative, item, problems, answer in parsed:
+        for relative, item, problems, answer, stat in parsed:
             if relative in stored:
                 item, problems = stored[relative][4], list(stored[relative][5])
-            elif cache is not None and relative in stats:
-                cache.store(relative, stats[relative], item.content_hash if item else "", item, problems)
+            elif cache is not None and stat is not None:
+                cache.store(relative, stat, item.content_hash if item else "", item, problems)
             results[relative] = (item, problems)
             if answer is not None and prepared is not None and item is not None:
                 prepared[item.content_hash] = answer
@@ -114,13 +114,14 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
     return items, errors
 
 
-def content_listing(root: Path) -> list[tuple[str, str | None, os.stat_result | None]]:
-    """content_files() with each file's stat (None for a problem, or a file gone meanwhile)."""
+def content_listing(root: Path, stat_files: bool = True) -> list[tuple[str, str | None, os.stat_result | None]]:
+    """content_files() with each file's stat (None for a problem, a file gone meanwhile, or all of them
+    without `stat_files`: a cold build, with no cache to look them up in, records them as it reads)."""
     listing = []
     prefix = os.path.join(str(root), "")  # joined as strings: os.path.join with a Path costs more than the stat
     for relative, problem in content_files(root):
         stat = None
-        if problem is None:
+        if problem is None and stat_files:
             try:
                 stat = os.stat(prefix + relative)
             except OSError:
@@ -177,10 +178,13 @@ def is_ignored(name: str) -> bool:
 
 
 def read_file(root: Path, relative: str, default_lang: str, errors: list[ContentError],
-              detect: Detect) -> tuple[dict, str] | None:
-    """The fields of one file and the sha256 of its bytes; None when it cannot be read."""
+              detect: Detect, opened: dict[str, os.stat_result] | None = None) -> tuple[dict, str] | None:
+    """The fields of one file and the sha256 of its bytes; None when it cannot be read.
+
+    `opened` gets the file's stat as it was opened (whether or not its content is valid): the
+    cache records that, the size and mtime of the bytes read, not a stat taken before."""
     try:
-        data = _read_bytes(os.path.join(root, relative))
+        data = _read_bytes(os.path.join(root, relative), relative, opened)
     except _TooLarge as exc:
         errors.append(ContentError(relative, 1, f"file is {exc.size // 1_048_576} MB; the limit is {MAX_FILE_BYTES // 1_048_576} MB"))
         return None
@@ -204,14 +208,17 @@ class _TooLarge(Exception):
         self.size = size
 
 
-def _read_bytes(path: str) -> bytes:
-    """The bytes of a file of at most MAX_FILE_BYTES (else _TooLarge).
+def _read_bytes(path: str, relative: str = "", opened: dict[str, os.stat_result] | None = None) -> bytes:
+    """The bytes of a file of at most MAX_FILE_BYTES (else _TooLarge); its fstat into opened[relative].
 
     One open, fstat and read (io.open's buffered reader, and Path's stat by name, cost twice as much).
     """
     fd = os.open(path, os.O_RDONLY)
     try:
-        size = os.fstat(fd).st_size
+        stat = os.fstat(fd)
+        if opened is not None:
+            opened[relative] = stat
+        size = stat.st_size
         if size > MAX_FILE_BYTES:
             raise _TooLarge(size)
         data = os.read(fd, size + 1)  # one byte more: a file that grew since fstat is read to its end
