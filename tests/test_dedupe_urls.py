@@ -126,3 +126,43 @@ def test_amp_cache_wrapping_never_changes_the_key(url: str) -> None:
     host = parts.split("/", 1)[0].lower()
     wrapped = f"https://{host.replace('-', '--').replace('.', '-')}.cdn.ampproject.org/c/s/{parts}"
     assert canonical_url(wrapped) == canonical_url(url)
+
+
+#: Any text, and text made mostly of what URLs are made of (so that many examples are plain URLs).
+_URL_CHARS = "abcXYZ019.-_~!$&'()*+,;=:@/?#%[] \t\né\x00"
+url_like = st.one_of(
+    st.text(max_size=40),
+    st.builds(lambda scheme, rest: scheme + rest,
+              st.sampled_from(["https://", "http://", "HTTPS://", "ftp://", "", "//", "https:/"]),
+              st.text(alphabet=_URL_CHARS, max_size=40)),
+    urls,
+)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(url_like)
+def test_the_plain_url_shortcut_splits_as_urlsplit_does(url: str) -> None:
+    """canonical_url() reads a plain URL with a pattern instead of urlsplit(): same host, path and query."""
+    from urllib.parse import urlsplit
+
+    from site_builder.dedupe.urls import _PLAIN, _split
+
+    url = url.strip()
+    try:
+        parts = urlsplit(url if "//" in url else "https://" + url)
+        expected = ((parts.hostname or "").lower().rstrip("."), parts.path, parts.query)
+    except ValueError:  # urlsplit refuses it: then the shortcut must not take it either
+        assert _PLAIN.fullmatch(url) is None
+        return
+    host, path, query, split = _split(url)
+    assert (host, path, query) == expected
+    if split is None:  # taken as plain: it has no port, which urlsplit() would have found
+        assert parts.port is None and not parts.fragment and not parts.username
+
+
+def test_plain_urls_take_the_shortcut() -> None:
+    from site_builder.dedupe.urls import _split
+
+    assert _split("https://www.example.com/2024/01/a-story.html")[3] is None
+    assert _split("https://www.example.com/a?b=1")[3] is not None
+    assert _split("https://www.example.com:8080/a")[3] is not None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from w3lib.url import canonicalize_url
 
@@ -38,13 +38,17 @@ _ARTICLE_ID_HOSTS = ("usatoday.com",)
 _TRAILING_ID = re.compile(r"/(\d{6,})/?$")
 
 
+#: A plain article URL: http(s), a host of ASCII letters, digits, dots and hyphens, and an ASCII path of
+#: characters that need no percent-encoding; no user, port, query or fragment.  Most URLs are; for them
+#: the pattern finds what urlsplit() would, in a fifth of the time (tests/test_dedupe_urls.py compares).
+_PLAIN = re.compile(r"https?://([A-Za-z0-9.-]+)(/[A-Za-z0-9._~!$&'()*+,;=:@/-]*)?")
+
+
 @lru_cache(maxsize=1 << 20)
 def canonical_url(url: str) -> str:
     """A normalised form of `url`: AMP wrappers unwrapped, tracking, fragment, port and `www.` dropped."""
     url = url.strip()
-    parts = urlsplit(url if "//" in url else "https://" + url)
-    host = (parts.hostname or "").lower().rstrip(".")
-    path, query = parts.path, parts.query
+    host, path, query, parts = _split(url)
     # Google's AMP cache: https://www-example-com.cdn.ampproject.org/c/s/www.example.com/path
     if host.endswith(".cdn.ampproject.org") or host == "cdn.ampproject.org":
         match = re.match(r"^/(?:[a-z]/)+(?:s/)?(.+)$", path)
@@ -54,7 +58,7 @@ def canonical_url(url: str) -> str:
     for prefix in ("www.", "amp.", "m."):
         if host.startswith(prefix) and host.count(".") >= 2:
             host = host[len(prefix):]
-    if parts.port and parts.port not in (80, 443):
+    if parts is not None and parts.port and parts.port not in (80, 443):
         host = f"{host}:{parts.port}"
     segments = _article_segments(path, host, was_amp_host)
     if query:
@@ -63,6 +67,16 @@ def canonical_url(url: str) -> str:
         # w3lib settles percent-encoding (%7e vs ~, ü vs %C3%BC) and query order.
         return canonicalize_url("https://" + host + "/" + "/".join(segments) + ("?" + query if query else ""))
     return "https://" + host + "/" + "/".join(segments)
+
+
+def _split(url: str) -> tuple[str, str, str, SplitResult | None]:
+    """The host (lower case, without a trailing dot), path and query of `url`, and urlsplit()'s
+    answer when it was needed (for the port: a plain URL has none)."""
+    plain = _PLAIN.fullmatch(url)
+    if plain is not None:
+        return plain[1].lower().rstrip("."), plain[2] or "", "", None
+    parts = urlsplit(url if "//" in url else "https://" + url)
+    return (parts.hostname or "").lower().rstrip("."), parts.path, parts.query, parts
 
 
 def _article_segments(path: str, host: str, was_amp_host: bool) -> list[str]:
