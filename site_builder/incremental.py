@@ -361,14 +361,14 @@ def _stages_bytes(stages: dict[str, dict[str, Any]], entries: dict[str, tuple]) 
     """The content stages, pickled with each cached item as a reference to its entry.
 
     The stories hold the items, which the entries hold already (pickled once, see ItemCache).  One
-    pickler first writes the items as references by path (_cached_item), then the stages: the
-    pickler's memo turns each item met again into a back-reference, at C speed.
+    pickler first writes the items as references to their entries (_cached_item), then the stages:
+    the pickler's memo turns each item met again into a back-reference, at C speed.
     """
-    items = [entry[4] for entry in entries.values() if entry[4] is not None]
+    keys = {id(entry[4]): relative for relative, entry in entries.items() if entry[4] is not None}
     buffer = io.BytesIO()
     pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = {Item: lambda item: (_cached_item, (item.source,))}
-    pickler.dump(items)
+    pickler.dispatch_table = {Item: lambda item: (_cached_item, (keys[id(item)],))}
+    pickler.dump([entry[4] for entry in entries.values() if entry[4] is not None])
     pickler.dispatch_table = {}  # an item that is not an entry's (none should be) is written whole
     pickler.dump(stages)
     return buffer.getvalue()
@@ -387,13 +387,13 @@ class _StagesReader(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         if module == __name__ and name == "_cached_item":
-            return lambda source: self.entries[source][4]  # KeyError: a damaged cache
+            return lambda relative: self.entries[relative][4]  # KeyError: a damaged cache
         return super().find_class(module, name)
 
 
-def _cached_item(source: str) -> Item:
-    """Stands for an entry's item in pickled stages; _StagesReader resolves it."""
-    raise pickle.UnpicklingError(f"item {source!r} read without its cache's entries")
+def _cached_item(relative: str) -> Item:
+    """Stands for the item of the entry at `relative` in pickled stages; _StagesReader resolves it."""
+    raise pickle.UnpicklingError(f"item {relative!r} read without its cache's entries")
 
 
 def write_pickle(path: Path, data: Any) -> None:
