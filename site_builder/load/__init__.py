@@ -27,6 +27,10 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 _CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_BYTES = bytes([*range(0x01, 0x09), 0x0b, 0x0c, *range(0x0e, 0x20), 0x7f])
 
+#: One file read by load_items: its path, its item (None when it has none), its problems, what
+#: `prepare` made of the item, and the file's stat when it was opened.
+Parsed = tuple[str, Item | None, list[ContentError], Any, os.stat_result | None]
+
 
 def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | None = None,
                workers: int = 1, listing: list[tuple[str, str | None, os.stat_result | None]] | None = None,
@@ -60,7 +64,7 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
         warm_language_model()  # once here, inherited by every forked worker
     parent = os.getpid()
 
-    def parse(batch: list[str]) -> list[tuple[bytes | None, list[tuple[str, Item | None, list[ContentError], Any]]]]:
+    def parse(batch: list[str]) -> list[tuple[bytes | None, list[Parsed]]]:
         """The batch's files, read; in a forked worker, the entries for the cache come pickled."""
         parsed = parse_files(batch)
         if cache is None or os.getpid() == parent:
@@ -73,7 +77,7 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
                 for relative, item, problems, answer, stat in parsed]
         return [(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), rest)]
 
-    def parse_files(batch: list[str]) -> list[tuple[str, Item | None, list[ContentError], Any, os.stat_result | None]]:
+    def parse_files(batch: list[str]) -> list[Parsed]:
         # Languages are detected for the whole batch at once, after every file of it is read.
         languages = Languages()
         read = []
