@@ -13,16 +13,18 @@ import re
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import jinja2
-from markdown_it import MarkdownIt
 from markupsafe import Markup, escape
 
 from .config import SiteConfig
 from .errors import TemplateError
 from .models import Item, Page
 from .templating import Environment
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 THEME = Path(__file__).parent / "theme"
 _RTL = {"ar", "he", "fa", "ur", "ps", "sd", "yi", "dv", "ug", "ku"}
@@ -35,6 +37,10 @@ _SAFE_LINK = re.compile(r"^(https?:|mailto:|#|/(?![/\\])|\.{1,2}/|[\w.-]+(/|$))"
 
 
 def markdown_parser() -> MarkdownIt:
+    # Imported here, when a body first needs it: most news bodies are plain paragraphs, which
+    # plain_paragraphs() writes without it, and importing markdown-it was 17 ms of every start.
+    from markdown_it import MarkdownIt
+
     md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable(["table", "strikethrough"])
     # markdown-it already refuses javascript:/vbscript:/file:; we also refuse data: and other schemes.
     md.validateLink = lambda url: bool(_SAFE_LINK.match(url.strip()))
@@ -59,7 +65,7 @@ class Renderer:
             auto_reload=False,
             cache_size=-1,
         )
-        self.markdown = markdown_parser()
+        self._markdown: MarkdownIt | None = None  # made on first use (see markdown_parser)
         #: HTML that `once` has rendered, by its arguments; one per Renderer, so a rebuild never sees the last one's.
         self._once: dict[tuple, tuple[tuple, Markup]] = {}
         tz = config.tz
@@ -151,7 +157,12 @@ class Renderer:
         self._once.clear()
 
     def body_html(self, item: Item) -> Markup:
-        return _body_html(self.markdown, item.body_format, item.body)
+        return _body_html(self._markdown_parser, item.body_format, item.body)
+
+    def _markdown_parser(self) -> MarkdownIt:
+        if self._markdown is None:
+            self._markdown = markdown_parser()
+        return self._markdown
 
     def render(self, page: Page, context: dict[str, Any]) -> str:
         try:
@@ -194,14 +205,14 @@ def text_dir(lang: str | None) -> str:
     return "rtl" if (lang or "").split("-")[0].lower() in _RTL else "ltr"
 
 
-def _body_html(md: MarkdownIt, body_format: str, body: str) -> Markup:
+def _body_html(parser: Callable[[], MarkdownIt], body_format: str, body: str) -> Markup:
     # One parse per item per process: story pages, feeds and search all reuse it.
     key = (body_format, body)
     cached = _BODY_CACHE.get(key)
     if cached is None:
         if body_format == "markdown":
             plain = plain_paragraphs(body)
-            cached = Markup(md.render(body) if plain is None else plain)
+            cached = Markup(parser().render(body) if plain is None else plain)
         else:
             cached = text_to_html(body)
         if len(_BODY_CACHE) > 50_000:
