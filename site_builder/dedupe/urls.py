@@ -13,8 +13,6 @@ import re
 from functools import lru_cache
 from urllib.parse import SplitResult, urlsplit
 
-from w3lib.url import canonicalize_url
-
 from ..models import Item
 
 #: Query parameters that track a click rather than name an article.
@@ -64,7 +62,10 @@ def canonical_url(url: str) -> str:
     if query:
         query = _clean_query(query)
     if query or "%" in path or not path.isascii():
-        # w3lib settles percent-encoding (%7e vs ~, ü vs %C3%BC) and query order.
+        # w3lib settles percent-encoding (%7e vs ~, ü vs %C3%BC) and query order.  Imported here, for the
+        # few URLs that need it: importing it (and urllib.request with it) was 14 ms of every start.
+        from w3lib.url import canonicalize_url
+
         return canonicalize_url("https://" + host + "/" + "/".join(segments) + ("?" + query if query else ""))
     return "https://" + host + "/" + "/".join(segments)
 
