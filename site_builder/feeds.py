@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from email.utils import format_datetime
 from json.encoder import encode_basestring
 from typing import Iterable, Sequence
-from xml.sax.saxutils import escape as xml_text
 
 from markupsafe import escape
 
@@ -235,6 +234,15 @@ def _atom_entry(entry: Entry) -> str:
     parts.append(_element("content", entry.content_html, ' type="html"'))
     parts.append("</entry>")
     return "".join(parts)
+
+
+def xml_text(data: str, entities: dict[str, str] | None = None) -> str:
+    """`data` with &, > and < escaped, then each key of `entities` replaced by its value: what
+    xml.sax.saxutils.escape() does, whose module imports urllib.request (7 ms of every start)."""
+    data = data.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
+    for key, value in (entities or {}).items():
+        data = data.replace(key, value)
+    return data
 
 
 def _element(tag: str, text: str | None, attributes: str = "") -> str:

@@ -9,14 +9,13 @@ the <script> element it sits in.
 from __future__ import annotations
 
 import json
-from xml.sax.saxutils import escape as xml_text
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
 from markupsafe import Markup
 
 from .config import SiteConfig
-from .feeds import OutputFile, clean, feed_links
+from .feeds import OutputFile, clean, feed_links, xml_text
 from .models import Day, Page, Story
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
