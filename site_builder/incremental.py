@@ -233,15 +233,12 @@ class PageKeys:
     def reads_digest(self, template: str, seen: frozenset[str] = frozenset()) -> bool:
         """Whether a template, or one it extends, includes or imports, uses the `digest` global."""
         if template not in self._reads_digest:
-            try:
-                source = self.env.loader.get_source(self.env, template)[0] if self.env.loader else ""
-                ast = self.env.parse(source)
-            except jinja2.TemplateError:
+            facts = template_facts(self.env, template)
+            if facts is None:
                 return True  # the render reports it; never trust a key we could not work out
-            others = [name for name in meta.find_referenced_templates(ast) if name not in seen]
-            # The text test first: finding undeclared variables is the slow half, and few templates name the digest.
-            self._reads_digest[template] = ("digest" in source and "digest" in meta.find_undeclared_variables(ast)) or any(
-                name is None or self.reads_digest(name, seen | {template}) for name in others)
+            reads, others = facts
+            self._reads_digest[template] = reads or any(
+                name is None or self.reads_digest(name, seen | {template}) for name in others if name not in seen)
         return self._reads_digest[template]
 
     def previous(self, page: Page, key: str) -> str | None:
@@ -260,7 +257,34 @@ def digest_readers(env: jinja2.Environment, names: Iterable[str]) -> dict[str, b
     keys = PageKeys(BuildCache(None), "", "", env)
     for name in names:
         keys.reads_digest(name)
+    save = getattr(env.bytecode_cache, "save", None)
+    if save is not None:
+        save()  # what it found of the theme's templates (see render.ThemeCache)
     return keys._reads_digest
+
+
+def template_facts(env: jinja2.Environment, template: str) -> tuple[bool, list[str | None]] | None:
+    """Whether a template itself uses the `digest` global, and the templates it names (None: one
+    named by an expression); None when it cannot be read or parsed.  A theme's template is
+    parsed once per version, then its facts are read back (see render.ThemeCache)."""
+    try:
+        source, filename, _ = env.loader.get_source(env, template) if env.loader else ("", None, None)
+    except jinja2.TemplateError:
+        return None
+    known = getattr(env.bytecode_cache, "facts", None)
+    found = known(filename, source) if known is not None else None
+    if found is not None:
+        return bool(found[0]), list(found[1])
+    try:
+        ast = env.parse(source)
+    except jinja2.TemplateError:
+        return None
+    # The text test first: finding undeclared variables is the slow half, and few templates name the digest.
+    reads = "digest" in source and "digest" in meta.find_undeclared_variables(ast)
+    others = list(meta.find_referenced_templates(ast))
+    if known is not None:
+        env.bytecode_cache.remember(filename, source, [reads, others])  # type: ignore[union-attr]
+    return reads, others
 
 
 def globals_key(config: Any, template_dirs: list[Path], static_dirs: list[Path], helpers: dict[str, Any],

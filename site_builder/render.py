@@ -9,6 +9,8 @@ unescaped; only http(s), mailto and relative links survive.
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import re
 import traceback
 from datetime import datetime
@@ -19,7 +21,9 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .config import SiteConfig
+from . import usercache
 from .errors import TemplateError
+from .incremental import code_version
 from .models import Item, Page
 from .templating import Environment
 
@@ -64,6 +68,7 @@ class Renderer:
             lstrip_blocks=True,
             auto_reload=False,
             cache_size=-1,
+            bytecode_cache=ThemeCache.open(),
         )
         self._markdown: MarkdownIt | None = None  # made on first use (see markdown_parser)
         #: HTML that `once` has rendered, by its arguments; one per Renderer, so a rebuild never sees the last one's.
@@ -175,6 +180,91 @@ class Renderer:
         except Exception as exc:  # an error inside a template: name the template frame, not our code
             name, line = _template_frame(exc, self.template_dirs, page.template)
             raise TemplateError(name, line, f"{type(exc).__name__}: {exc}") from None
+
+
+class ThemeCache(jinja2.FileSystemBytecodeCache):
+    """The default theme's templates compiled, and what each reads, kept in the user's cache folder.
+
+    Compiling the theme is 60 ms of every build, always to the same code: Jinja's own bytecode
+    cache keeps it (each file checked against its source's checksum), in a folder named after
+    this version of site_builder (the environment's options shape the code) and of Jinja.  A
+    site's own templates are compiled every time: caching them per project in a shared folder
+    would keep every template ever built.
+    """
+
+    _THEME = os.path.join(str(THEME / "templates"), "")
+    _FACTS = "template-facts.json"
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(str(folder))
+        self.folder = folder
+        try:
+            self._facts: dict[str, list] = json.loads((folder / self._FACTS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self._facts = {}
+        self._new_facts = False
+
+    @classmethod
+    def open(cls) -> "ThemeCache | None":
+        root = usercache.root()
+        if root is None:
+            return None
+        folder = root / f"templates-{jinja2.__version__}-{code_version()[:16]}"
+        if not folder.is_dir():
+            try:
+                folder.mkdir(parents=True)
+            except FileExistsError:
+                pass  # another build made it meanwhile
+            except OSError:
+                return None
+            else:
+                usercache.prune(folder, "templates-")
+        return cls(folder)
+
+    def get_bucket(self, environment, name, filename, source):  # type: ignore[override]
+        if filename is None or not filename.startswith(self._THEME):
+            return _Uncached(environment, "", "")
+        try:
+            return super().get_bucket(environment, name, filename, source)
+        except Exception:  # a damaged file: compiled again, and written over
+            return jinja2.bccache.Bucket(environment, self.get_cache_key(name, filename), self.get_source_checksum(source))
+
+    def set_bucket(self, bucket: jinja2.bccache.Bucket) -> None:
+        if isinstance(bucket, _Uncached):
+            return
+        try:
+            super().set_bucket(bucket)
+        except OSError:
+            pass  # not kept: the next build compiles it again
+
+    def facts(self, filename: str | None, source: str) -> list | None:
+        """What template_facts() found in this source, when the theme's file was read before."""
+        if filename is None or not filename.startswith(self._THEME):
+            return None
+        return self._facts.get(self.get_source_checksum(source))
+
+    def remember(self, filename: str | None, source: str, facts: list) -> None:
+        if filename is not None and filename.startswith(self._THEME):
+            self._facts[self.get_source_checksum(source)] = facts
+            self._new_facts = True
+
+    def save(self) -> None:
+        if not self._new_facts:
+            return
+        temporary = self.folder / f".{self._FACTS}.{os.getpid()}"
+        try:
+            temporary.write_text(json.dumps(self._facts, sort_keys=True), encoding="utf-8")
+            os.replace(temporary, self.folder / self._FACTS)
+        except OSError:
+            try:
+                temporary.unlink(missing_ok=True)
+            except OSError:
+                pass
+        self._new_facts = False
+
+
+class _Uncached(jinja2.bccache.Bucket):
+    """The bucket of a template ThemeCache does not keep: it never has code, and is never written."""
 
 
 def fingerprint_assets(folders: list[Path]) -> dict[str, tuple[str, Path]]:

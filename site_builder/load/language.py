@@ -24,6 +24,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .. import usercache
+
 _BCP47 = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 _LETTER = r"[^\W\d_]"
 #: Characters looked at: langid's cost grows with the text, its accuracy stops growing long before.
@@ -95,10 +97,10 @@ def _model_cache() -> Path | None:
 
         model = Path(py3langid.__file__).parent / "data" / "model.npz.xz"
         stat = model.stat()
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    except (OSError, RuntimeError, ImportError):
+    except (OSError, ImportError):
         return None
-    return root / "site-builder" / f"langid-{stat.st_size}-{stat.st_mtime_ns}-{sys.byteorder}-{_LAYOUT}"
+    root = usercache.root()
+    return root / f"langid-{stat.st_size}-{stat.st_mtime_ns}-{sys.byteorder}-{_LAYOUT}" if root is not None else None
 
 
 def _read_tables(folder: Path) -> tuple:
@@ -120,6 +122,8 @@ def _write_tables(folder: Path, tables: tuple) -> None:
         os.replace(temporary, folder)
     except OSError:
         shutil.rmtree(temporary, ignore_errors=True)
+        return
+    usercache.prune(folder, "langid-")  # each installation of py3langid makes its own (130 MB)
 
 
 def warm_language_model() -> None:
