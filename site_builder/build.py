@@ -126,7 +126,6 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
                 listing = inputs.listing if inputs else None
     cache = cache or BuildCache.open(options.cache_dir, clean=options.clean)
     prepared: dict[str, tuple] = {}  # the deduplicator's features of the files read, made as they are read
-    deferred: list[Callable[[], None]] = []  # cache writes done while the pages render
     static_dirs = [THEME / "static", options.project_dir / "static"]
     early: dict[str, Any] = {}
 
@@ -145,7 +144,7 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
         items = [item for item in items if options.drafts or not item.draft]
         content_key = cache.content_key(items, config, options.drafts)
     with timer("dedupe"):
-        stories = cache.memo(content_key, "stories", lambda: dedupe(items, config, cache.folder, options.workers, prepared, deferred))
+        stories = cache.memo(content_key, "stories", lambda: dedupe(items, config, None, options.workers, with_saved(prepared, items, cache)))
         prepared.clear()  # the stories are made: their features are no longer needed
     with timer("rank"):
         digest, ranked_problems = cache.memo(content_key, "digest", lambda: rank_collecting(stories, items, config))
@@ -175,8 +174,6 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
                 write_files(output, seo_files(pages, config))
             with timer("content_cache"):
                 cache.save_content()  # true of the content whatever becomes of this build
-                for task in deferred:  # the deduplicator's new features, into dedupe.sqlite
-                    task()
             if read_inputs:  # for the record the next build compares with (see remember())
                 inputs = inputs_as_read(config, options, folders, listing, cache.items.entries)
 
@@ -243,6 +240,16 @@ def stop_on_edited_errors(problems: list[ContentError], paths: frozenset[str]) -
     edited = [p for p in problems if not p.warning and p.path in paths]
     if edited:
         raise ContentFailure(edited)
+
+
+def with_saved(prepared: dict[str, tuple], items: list[Item], cache: BuildCache) -> dict[str, tuple]:
+    """`prepared` (the features of the files read by this build, by content hash), with the features
+    the item cache keeps for the others: the deduplicator then makes none again."""
+    others = [item for item in items if item.content_hash not in prepared]
+    if others:
+        saved = cache.items.features_of(item.source for item in others)
+        prepared.update((item.content_hash, saved[item.source]) for item in others if item.source in saved)
+    return prepared
 
 
 def rank_collecting(stories, items, config: SiteConfig) -> tuple[Digest, list[ContentError]]:

@@ -1,11 +1,11 @@
 """Incremental builds: what a build can take from the last one, in `.site-builder-cache/`.
 
-    items.pickle    per content file: (size, mtime_ns, sha256) -> its Item and problems,
-                    and the content stages (stories, digest) keyed by every item's hash;
-                    the entries are kept as the loading workers pickled them (see ItemCache)
+    items.pickle    per content file: (size, mtime_ns, sha256) -> its Item, its problems and
+                    the deduplicator's features of the item; and the content stages (stories,
+                    digest) keyed by every item's hash; the entries are kept as the loading
+                    workers pickled them (see ItemCache)
     pages.pickle    per output page: a key of everything it was rendered from -> sha256 of its bytes
     trees/          what each output folder holds (see write.py), so unchanged files are linked, not written
-    dedupe.sqlite   the deduplicator's own per-item features (see dedupe/cache.py)
 
 Every key includes CODE_VERSION (a hash of site_builder's own files), so a
 new version of the generator never reuses an old one's results.  A page's
@@ -63,6 +63,10 @@ class ItemCache:
     The workers that load the files pickle their entries for the parent anyway (see load_items); those
     bytes are kept (`pickled`) and saved as they are, while every entry in them is still current, so
     that saving does not pickle ten thousand items a second time.
+
+    Each entry's item comes with its features: what the build's `prepare` made of it (the
+    deduplicator's words, anchors and signature), so that a rebuild deduplicates without making
+    them again.  They are kept pickled beside their entries, and unpickled only when asked for.
     """
 
     def __init__(self, entries: dict[str, tuple] | None = None, default_lang: str = "") -> None:
@@ -70,14 +74,20 @@ class ItemCache:
         self.entries: dict[str, tuple] = entries or {}
         self.default_lang = default_lang
         self.dirty = False
-        #: (bytes, the entries they unpickle to): pickled entries, as a worker or the last save wrote them
-        self.pickled: list[tuple[bytes, dict[str, tuple]]] = []
+        #: (bytes, the entries they unpickle to, the bytes of those entries' features): as a worker or the
+        #: last save wrote them
+        self.pickled: list[tuple[bytes, dict[str, tuple], bytes]] = []
+        #: relative path -> features of its entry's item, for the entries stored one by one (see store);
+        #: the features of the entries in `pickled` are in their bytes
+        self.features: dict[str, Any] = {}
 
     @classmethod
-    def saved(cls, entries: dict[str, tuple], pickled: list[bytes], default_lang: str) -> "ItemCache":
+    def saved(cls, entries: dict[str, tuple], features: dict[str, Any], pickled: list[tuple[bytes, bytes]],
+              default_lang: str) -> "ItemCache":
         cache_ = cls(entries, default_lang)
-        for data in pickled:
-            cache_.add_pickled(data)
+        cache_.features = features
+        for data, packed in pickled:
+            cache_.add_pickled(data, packed)
         cache_.dirty = False
         return cache_
 
@@ -100,33 +110,62 @@ class ItemCache:
                 return None
         return item, list(problems)
 
-    def store(self, relative: str, stat: os.stat_result, sha: str, item: Item | None, problems: list[ContentError]) -> None:
+    def store(self, relative: str, stat: os.stat_result, sha: str, item: Item | None, problems: list[ContentError],
+              features: Any = None) -> None:
         self.entries[relative] = self.entry(stat, sha, item, problems)
+        if features is None:
+            self.features.pop(relative, None)
+        else:
+            self.features[relative] = features
         self.dirty = True
 
-    def add_pickled(self, data: bytes) -> dict[str, tuple]:
-        """Store the entries `data` unpickles to (a dict of them, made with entry()); returns them."""
+    def add_pickled(self, data: bytes, packed: bytes = b"") -> dict[str, tuple]:
+        """Store the entries `data` unpickles to (a dict of them, made with entry()), whose items' features
+        are `packed` (pickled, by relative path); returns the entries."""
         entries = pickle.loads(data)
         self.entries.update(entries)
-        self.pickled.append((data, entries))
+        for relative in entries:
+            self.features.pop(relative, None)
+        self.pickled.append((data, entries, packed))
         self.dirty = True
         return entries
 
-    def parts(self) -> tuple[list[bytes], dict[str, tuple]]:
-        """The entries as pickled bytes still true of every entry in them, and the other entries."""
-        kept: list[bytes] = []
+    def features_of(self, relatives: Iterable[str]) -> dict[str, Any]:
+        """The features of these entries' items, where known (by relative path)."""
+        wanted = set(relatives)
+        found = {relative: self.features[relative] for relative in wanted if relative in self.features}
+        wanted -= found.keys()
+        for _, entries, packed in self.pickled:
+            if packed and not wanted.isdisjoint(entries):
+                found.update(self._current(entries, pickle.loads(packed), wanted))
+        return found
+
+    def _current(self, entries: dict[str, tuple], features: dict[str, Any], relatives: Iterable[str]) -> dict[str, Any]:
+        """Of the features pickled with `entries`, those of the relatives whose entry they still are."""
+        return {relative: features[relative] for relative in relatives
+                if relative in features and self.entries.get(relative) is entries.get(relative)}
+
+    def parts(self) -> tuple[list[tuple[bytes, bytes]], dict[str, tuple], dict[str, Any]]:
+        """The entries (and their features) as pickled bytes still true of every entry in them, the other
+        entries, and their features."""
+        kept: list[tuple[bytes, bytes]] = []
         rest = dict(self.entries)
-        for data, entries in self.pickled:
+        features = {}
+        for data, entries, packed in self.pickled:
             if all(rest.get(relative) is entry for relative, entry in entries.items()):
-                kept.append(data)
+                kept.append((data, packed))
                 for relative in entries:
                     del rest[relative]
-        return kept, rest
+            elif packed:  # some of them changed: the others' features are saved one by one
+                features.update(self._current(entries, pickle.loads(packed), entries))
+        features.update((relative, self.features[relative]) for relative in rest if relative in self.features)
+        return kept, rest, {relative: value for relative, value in features.items() if relative in rest}
 
     def forget_except(self, relatives: set[str]) -> None:
         gone = self.entries.keys() - relatives
         for relative in gone:
             del self.entries[relative]
+            self.features.pop(relative, None)
         self.dirty |= bool(gone)
 
 
@@ -157,10 +196,15 @@ class BuildCache:
         saved = read_pickle(folder / "items.pickle")
         if saved and saved.get("version") == code_version():
             try:
-                cache_.items = ItemCache.saved(saved["items"], saved["pickled"], saved["default_lang"])
+                cache_.items = ItemCache.saved(saved["items"], saved["features"], saved["pickled"], saved["default_lang"])
                 cache_.stages = _read_stages(saved["stages"], cache_.items.entries)
             except _DAMAGED:
                 cache_.items, cache_.stages = ItemCache(), {}
+        else:
+            try:
+                (folder / "dedupe.sqlite").unlink()  # where earlier builds kept the features (20 MB at 10k items)
+            except OSError:
+                pass
         pages = read_pickle(folder / "pages.pickle")
         if pages and pages.get("version") == code_version():
             cache_.pages = pages["pages"]
@@ -203,10 +247,10 @@ class BuildCache:
         if self.folder is None:
             return
         if self.items.dirty or self._stages_dirty:
-            pickled, rest = self.items.parts()
+            pickled, rest, features = self.items.parts()
             write_pickle(self.folder / "items.pickle", {
-                "version": code_version(), "default_lang": self.items.default_lang,
-                "pickled": pickled, "items": rest, "stages": _stages_bytes(self.stages, self.items.entries),
+                "version": code_version(), "default_lang": self.items.default_lang, "pickled": pickled,
+                "items": rest, "features": features, "stages": _stages_bytes(self.stages, self.items.entries),
             })
             self.items.dirty = self._stages_dirty = False
 

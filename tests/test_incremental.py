@@ -79,6 +79,48 @@ def test_items_loaded_in_workers_are_cached_as_they_came(site, monkeypatch) -> N
     assert snapshot(site.root / "public") == snapshot(clean_build(site))
 
 
+def test_the_deduplicators_features_are_made_once_per_file_read(site, monkeypatch, tmp_path) -> None:
+    """The loading workers make the features of the files they read, and the item cache keeps them:
+    a rebuild makes none for the files it does not read, and deduplicates as a clean build does."""
+    import site_builder.build
+    import site_builder.dedupe.cache
+
+    made = tmp_path / "made.txt"  # appended to by forked workers too
+
+    def counting(tag, prepare):
+        def counted(items):
+            with open(made, "a") as log:
+                log.writelines(f"{tag} {item.source}\n" for item in items)
+            return prepare(items)
+        return counted
+
+    def log() -> list[str]:
+        lines = made.read_text().split("\n")[:-1] if made.exists() else []
+        made.unlink(missing_ok=True)
+        return sorted(lines)
+
+    monkeypatch.setattr("site_builder.parallel.MINIMUM", 2)
+    monkeypatch.setattr(site_builder.build, "prepare_features", counting("load", site_builder.build.prepare_features))
+    monkeypatch.setattr(site_builder.dedupe.cache, "prepare", counting("dedupe", site_builder.dedupe.cache.prepare))
+    # Enough files for batches of several: an edit leaves the others of its batch current.
+    for n in range(40):  # the first three are one story, told three times
+        site.item(f"2026/s{n}.md", story(n, title="Robots fold laundry", excerpt="Robots fold laundry at home.") if n < 3 else story(n))
+    assert site.build("--no-search", "--jobs", "2").code == 0
+    assert log() == sorted(f"load 2026/s{n}.md" for n in range(40))
+    site.item("2026/s1.md", story(1, title="Story one, now with a new headline", heat=99))
+    os.rename(site.root / "content/2026/s2.md", site.root / "content/2026/renamed.md")
+    (site.root / "content/2026/s3.md").unlink()
+    assert site.build("--no-search", "--jobs", "2").code == 0
+    assert log() == ["load 2026/renamed.md", "load 2026/s1.md"]
+    site.item("2026/s4.md", story(4, topic="Quantum"))
+    assert site.build("--no-search", "--jobs", "1").code == 0
+    assert log() == ["load 2026/s4.md"]
+    cache = BuildCache.open(site.root / ".site-builder-cache").items
+    assert cache.features_of(cache.entries).keys() == cache.entries.keys()
+    assert snapshot(site.root / "public") == snapshot(clean_build(site))
+    assert not (site.root / ".site-builder-cache" / "dedupe.sqlite").exists()
+
+
 def test_unchanged_files_keep_their_mtime_and_changed_ones_are_rewritten(site) -> None:
     for n in range(6):
         site.item(f"s{n}.md", story(n))

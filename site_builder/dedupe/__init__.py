@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -35,24 +35,24 @@ MIN_CONTAINED = 20
 
 
 def dedupe(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None, workers: int = 1,
-           prepared: dict[str, tuple] | None = None, deferred: list[Callable[[], None]] | None = None) -> tuple[Story, ...]:
+           prepared: dict[str, tuple] | None = None) -> tuple[Story, ...]:
     """Group `items` into stories, each with a lead and its more coverage.
 
     `cache_dir` (the build passes `.site-builder-cache/`) keeps each item's
     words, anchors and signature by content hash, so a rebuild only computes
     them for new or changed items; `workers` processes compute the new ones.
-    `prepared` and `deferred`: see FeatureCache.features (the build makes the
-    features of the files it reads as it loads them, and stores them later).
+    `prepared`: see FeatureCache.features (the build makes the features of the
+    files it reads as it loads them, and keeps them in its item cache).
     """
     # Features are many small acyclic objects: the cyclic garbage collector would rescan them
     # over and over as they are made (a third of the time on 100k items) and find nothing.
     with no_collection():
-        return _stories(items, config, cache_dir, workers, prepared, deferred)
+        return _stories(items, config, cache_dir, workers, prepared)
 
 
 def _stories(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None, workers: int,
-             prepared: dict[str, tuple] | None = None, deferred: list[Callable[[], None]] | None = None) -> tuple[Story, ...]:
-    result = cluster(items, config, cache_dir, workers, prepared, deferred)
+             prepared: dict[str, tuple] | None = None) -> tuple[Story, ...]:
+    result = cluster(items, config, cache_dir, workers, prepared)
     has_file = {key for feature in result.features for key in feature.url_keys}
     return tuple(
         make_story([items[i] for i in members], [result.features[i] for i in members], result.reasons, config, has_file, result.copies)
@@ -68,10 +68,10 @@ class Clustering:
 
 
 def cluster(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None, workers: int = 1,
-            prepared: dict[str, tuple] | None = None, deferred: list[Callable[[], None]] | None = None) -> Clustering:
+            prepared: dict[str, tuple] | None = None) -> Clustering:
     settings = config.dedupe
     count = len(items)
-    features, signature, sizes = FeatureCache.open(cache_dir).features(items, workers, prepared, deferred)
+    features, signature, sizes = FeatureCache.open(cache_dir).features(items, workers, prepared)
     langs = [item.lang for item in items]
     times = np.array([item.published_at.timestamp() / 86400.0 if item.published_at else np.nan for item in items])
     reasons: dict[int, str] = {}

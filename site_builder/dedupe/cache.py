@@ -5,6 +5,10 @@ alone, so it is stored under the file's content hash (Item.content_hash) in
 `<cache_dir>/dedupe.sqlite`; a rebuild computes them only for new or
 changed files.  Rarity weights and candidate pairs depend on the whole
 collection and are always recomputed (they are vector operations).
+
+`site-builder build` keeps no such file: its loading workers make the
+features of each file they read (`prepare`), and its item cache keeps them
+beside the items (see incremental.ItemCache), pickled once, by the workers.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import pickle
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -86,14 +90,13 @@ class FeatureCache:
     def open(cls, cache_dir: Path | None) -> "FeatureCache":
         return cls(Path(cache_dir) / FILE_NAME if cache_dir is not None else None)
 
-    def features(self, items: Sequence[Item], workers: int = 1, prepared: dict[str, tuple] | None = None,
-                 deferred: list[Callable[[], None]] | None = None) -> tuple[list[Features], np.ndarray, np.ndarray]:
+    def features(self, items: Sequence[Item], workers: int = 1,
+                 prepared: dict[str, tuple] | None = None) -> tuple[list[Features], np.ndarray, np.ndarray]:
         """Per item: its Features, its MinHash signature row and its number of shingles.
 
         Items the cache does not know are read in `workers` processes: the regular
         expressions behind the anchors are most of a cold deduplication.  `prepared`
         holds prepare()'s results by content hash, made while the files were loaded.
-        With `deferred`, storing the new entries is appended to it rather than done now.
         """
         count = len(items)
         prepared = prepared or {}
@@ -114,11 +117,7 @@ class FeatureCache:
                 if items[i].content_hash:
                     new[items[i].content_hash] = entry
         if self.path is not None and new:
-            # Stored as the workers sent them: plain tuples and bytes.
-            if deferred is None:
-                self._store(new)
-            else:
-                deferred.append(lambda: self._store(new))
+            self._store(new)  # as the workers sent them: plain tuples and bytes
         found = [_restored(values) for values, _, _ in entries]  # type: ignore[misc]
         rows = b"".join(row for _, row, _ in entries)  # type: ignore[misc]
         signature = np.frombuffer(rows, dtype=np.uint32).reshape(count, shingles.PERMUTATIONS).copy()

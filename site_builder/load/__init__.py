@@ -64,18 +64,18 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
         warm_language_model()  # once here, inherited by every forked worker
     parent = os.getpid()
 
-    def parse(batch: list[str]) -> list[tuple[bytes | None, list[Parsed]]]:
+    def parse(batch: list[str]) -> list[tuple[bytes | None, bytes | None, list[Parsed]]]:
         """The batch's files, read; in a forked worker, the entries for the cache come pickled."""
         parsed = parse_files(batch)
         if cache is None or os.getpid() == parent:
-            return [(None, parsed)]
-        # The items travel to the parent pickled in any case: pickled as the cache stores them,
-        # the same bytes are saved later, not pickled again (see ItemCache.add_pickled).
+            return [(None, None, parsed)]
+        # The items and their features travel to the parent pickled in any case: pickled as the cache
+        # stores them, the same bytes are saved later, not pickled again (see ItemCache.add_pickled).
         entries = {relative: ItemCache.entry(stat, item.content_hash if item else "", item, problems)
                    for relative, item, problems, _, stat in parsed if stat is not None}
-        rest = [(relative, None, [], answer, None) if relative in entries else (relative, item, problems, answer, stat)
-                for relative, item, problems, answer, stat in parsed]
-        return [(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), rest)]
+        features = {relative: answer for relative, _, _, answer, _ in parsed if relative in entries and answer is not None}
+        rest = [(relative, item, problems, answer, stat) for relative, item, problems, answer, stat in parsed if relative not in entries]
+        return [(pickle.dumps(entries, protocol=pickle.HIGHEST_PROTOCOL), pickle.dumps(features, protocol=pickle.HIGHEST_PROTOCOL), rest)]
 
     def parse_files(batch: list[str]) -> list[Parsed]:
         # Languages are detected for the whole batch at once, after every file of it is read.
@@ -95,13 +95,17 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
         return [(relative, item, problems, next(answers, None) if item is not None else None, stat)
                 for relative, item, problems, stat in parsed]
 
-    for pickled, parsed in fork_map(parse, misses, workers, meanwhile=meanwhile):
-        stored = cache.add_pickled(pickled) if cache is not None and pickled is not None else {}
+    for pickled, packed, parsed in fork_map(parse, misses, workers, meanwhile=meanwhile):
+        if cache is not None and pickled is not None and packed is not None:
+            stored = cache.add_pickled(pickled, packed)
+            features = pickle.loads(packed) if prepared is not None else {}
+            for relative, (_, _, _, _, item, problems) in stored.items():
+                results[relative] = (item, list(problems))
+                if item is not None and relative in features:
+                    prepared[item.content_hash] = features[relative]  # type: ignore[index]
         for relative, item, problems, answer, stat in parsed:
-            if relative in stored:
-                item, problems = stored[relative][4], list(stored[relative][5])
-            elif cache is not None and stat is not None:
-                cache.store(relative, stat, item.content_hash if item else "", item, problems)
+            if cache is not None and stat is not None:
+                cache.store(relative, stat, item.content_hash if item else "", item, problems, answer)
             results[relative] = (item, problems)
             if answer is not None and prepared is not None and item is not None:
                 prepared[item.content_hash] = answer
