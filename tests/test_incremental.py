@@ -231,3 +231,45 @@ def test_a_no_change_build_reuses_the_search_index_and_an_edit_rebuilds_it(site)
     assert site.build().code == 0
     fragments = b"".join(p.read_bytes() for p in (bundle / "fragment").iterdir())
     assert len(list((bundle / "fragment").iterdir())) == 3, fragments[:200]
+
+
+def test_every_field_of_a_story_and_of_its_coverage_is_in_its_fingerprint() -> None:
+    """Stories and lines of coverage have text makers of their own (faster than the generic one): a field
+    they left out would let a page keep its old bytes when that field changed."""
+    import dataclasses
+    from datetime import datetime, timedelta, timezone
+
+    from site_builder.incremental import fingerprint
+    from site_builder.models import Coverage, Item, Provider, Related, Story
+
+    when = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+    lead = Item("a.md", "Robots fold laundry", content_hash="aa")
+    other = Item("b.md", "Robots fold laundry, again", content_hash="bb")
+    line = Coverage("Robots fold laundry, again", "https://b.example/x", "B News", "b.example", "en", when, other, "minhash 0.91")
+    related = Related("Laundry robots", "https://c.example/y", provider=Provider("C"), published_at=when)
+    story = Story("s1", lead, (lead, other), (line,), (related,), ("Robotics",), 50, 60, when, "robots-fold-laundry", 1.5)
+
+    def changed(value):
+        if isinstance(value, str):
+            return value + "x"
+        if isinstance(value, bool) or value is None:
+            return 7
+        if isinstance(value, (int, float)):
+            return value + 1
+        if isinstance(value, datetime):
+            return value + timedelta(seconds=1)
+        if isinstance(value, Item):
+            return dataclasses.replace(value, content_hash=value.content_hash + "x")
+        if isinstance(value, tuple):
+            return value[:-1] if value else ("x",)
+        raise AssertionError(f"no other value for {value!r}")
+
+    for whole in (story, line):
+        text = fingerprint(whole, {})
+        assert fingerprint(dataclasses.replace(whole), {}) == text  # equal values, other objects: the same text
+        for field in dataclasses.fields(whole):
+            other_value = dataclasses.replace(whole, **{field.name: changed(getattr(whole, field.name))})
+            assert fingerprint(other_value, {}) != text, f"{type(whole).__name__}.{field.name}"
+    for field in dataclasses.fields(Coverage):  # and a line's fields as part of its story
+        changed_line = dataclasses.replace(line, **{field.name: changed(getattr(line, field.name))})
+        assert fingerprint(dataclasses.replace(story, coverage=(changed_line,)), {}) != fingerprint(story, {}), field.name
