@@ -7,23 +7,24 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .config import SiteConfig
 from .dedupe import dedupe, prepare as prepare_features
 from .errors import BuildError, ContentError
 from .incremental import BuildCache, PageKeys, digest_readers, globals_key
-from .feeds import OutputFile, feed_files
-from .search import BUNDLE as SEARCH_BUNDLE, index_site
-from .seo import head_helpers, seo_files
 from .load import content_listing, load_items
 from .models import Digest, Item, Page, Story
-from .pages import plan_pages
 from .parallel import fork_map, no_collection, split
-from .rank import rank, topic_key
-from .render import THEME, Renderer, fingerprint_assets
 from .unchanged import has_record, inputs_as_read, inputs_key, remember, unchanged
-from .write import OutputWriter
+
+# What renders and writes the site (Jinja among it) is imported where first used, once the loading
+# workers are forked (see prepare_rendering in _build): they never use it, and importing it before
+# was 40 ms of every start, while one core waited.
+if TYPE_CHECKING:
+    from .feeds import OutputFile
+    from .render import Renderer
+    from .write import OutputWriter
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,16 +127,19 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
                 listing = inputs.listing if inputs else None
     cache = cache or BuildCache.open(options.cache_dir, clean=options.clean)
     prepared: dict[str, tuple] = {}  # the deduplicator's features of the files read, made as they are read
-    static_dirs = [THEME / "static", options.project_dir / "static"]
     early: dict[str, Any] = {}
 
     def prepare_rendering() -> None:
         """While the workers load: what rendering needs that no content changes.  Templates are compiled
         here, once, where each render worker would compile them again."""
+        from .render import THEME, Renderer, fingerprint_assets
+
+        static_dirs = [THEME / "static", options.project_dir / "static"]
         assets = fingerprint_assets(static_dirs)
         renderer = Renderer(config, [options.project_dir / "templates"], static_files(static_dirs), {},
                             {path: named for path, (named, _) in assets.items()})
-        early.update(assets=assets, renderer=renderer, digest_readers=digest_readers(renderer.env, renderer.compile_all()))
+        early.update(static_dirs=static_dirs, assets=assets, renderer=renderer,
+                     digest_readers=digest_readers(renderer.env, renderer.compile_all()))
 
     with timer("load"):
         items, problems = load_items(options.content_dir, config.language, cache.items_for(config.language), options.workers,
@@ -150,8 +154,13 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
         digest, ranked_problems = cache.memo(content_key, "digest", lambda: rank_collecting(stories, items, config))
         problems += ranked_problems  # slug collisions are reported as warnings
     with timer("plan"):
+        from .feeds import feed_files
+        from .pages import plan_pages
+        from .seo import seo_files
+        from .write import OutputWriter
+
         pages = plan_pages(digest, config)
-        assets, renderer = early["assets"], early["renderer"]
+        static_dirs, assets, renderer = early["static_dirs"], early["assets"], early["renderer"]
         renderer.set_globals(template_helpers(digest, config))
         page_keys = cache.page_keys(globals_key(config, renderer.template_dirs, static_dirs, renderer.env.globals, renderer.assets, digest),
                                     content_key, renderer.env, early["digest_readers"])
@@ -196,6 +205,8 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
 
 def index_search(output: OutputWriter) -> None:
     """Pagefind over the staged site; when no page changed, the live index is still exact: reuse it."""
+    from .search import BUNDLE as SEARCH_BUNDLE, index_site
+
     output.prune()
     if output.pages_unchanged() and output.link_from_live(SEARCH_BUNDLE):
         return
@@ -254,6 +265,8 @@ def with_saved(prepared: dict[str, tuple], items: list[Item], cache: BuildCache)
 
 def rank_collecting(stories, items, config: SiteConfig) -> tuple[Digest, list[ContentError]]:
     """rank(), with the problems it reports kept apart, so a remembered digest brings its warnings along."""
+    from .rank import rank
+
     problems: list[ContentError] = []
     return rank(stories, items, config, problems), problems
 
@@ -264,12 +277,16 @@ def write_files(output: OutputWriter, files: list[OutputFile]) -> None:
 
 
 def template_helpers(digest: Digest, config: SiteConfig) -> dict[str, Callable]:
+    from .seo import head_helpers
+
     links = link_helpers(digest)
     return {**links, **head_helpers(config, links["story_path"])}
 
 
 def link_helpers(digest: Digest) -> dict[str, Callable]:
     """Template functions that turn a topic name, an outlet or a story into its page's path."""
+    from .rank import topic_key
+
     # Every spelling of a topic ("AI", "ai") shares one key, and so one page.
     topic_paths = {topic_key(topic.name): f"topics/{topic.slug}/" for topic in digest.topics}
     source_paths = {source.domain: f"sources/{source.slug}/" for source in digest.sources}

@@ -28,13 +28,13 @@ import time
 from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any, Callable, Iterable
-
-import jinja2
-from jinja2 import meta
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .errors import ContentError
 from .models import Coverage, Digest, Item, Page, Story
+
+if TYPE_CHECKING:
+    import jinja2
 
 #: Files whose mtime is this close to the moment they were cached are hashed again: the
 #: file system's clock is coarse, so a second write within it would keep size and mtime.
@@ -311,6 +311,9 @@ def template_facts(env: jinja2.Environment, template: str) -> tuple[bool, list[s
     """Whether a template itself uses the `digest` global, and the templates it names (None: one
     named by an expression); None when it cannot be read or parsed.  A theme's template is
     parsed once per version, then its facts are read back (see render.ThemeCache)."""
+    import jinja2  # here: the loading workers, forked before any template is read, never import it
+    from jinja2 import meta
+
     try:
         source, filename, _ = env.loader.get_source(env, template) if env.loader else ("", None, None)
     except jinja2.TemplateError:
