@@ -15,7 +15,7 @@ from .errors import BuildError, ContentError
 from .incremental import BuildCache, PageKeys, digest_readers, globals_key
 from .load import content_listing, load_items
 from .models import Digest, Item, Page, Story
-from .parallel import fork_map, no_collection, split
+from .parallel import fork_map, no_collection, split, wait_for_workers
 from .unchanged import has_record, inputs_as_read, inputs_key, remember, unchanged
 
 # What renders and writes the site (Jinja among it) is imported where first used, once the loading
@@ -99,8 +99,11 @@ Progress = Callable[[str, int, int], None]
 
 def build(config: SiteConfig, options: BuildOptions, progress: Progress | None = None, cache: BuildCache | None = None) -> BuildReport:
     """Build the site from options.content_dir into options.output_dir, reusing what `cache` remembers."""
-    with no_collection():
-        return _build(config, options, progress, cache)
+    try:
+        with no_collection():
+            return _build(config, options, progress, cache)
+    finally:
+        wait_for_workers()  # exited meanwhile, while this process wrote the cache: nothing to wait for
 
 
 def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None, cache: BuildCache | None) -> BuildReport:
