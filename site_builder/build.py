@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from contextlib import contextmanager
@@ -18,9 +19,9 @@ from .models import Digest, Item, Page, Story
 from .parallel import fork_map, no_collection, split, wait_for_workers
 from .unchanged import has_record, inputs_as_read, inputs_key, remember, unchanged
 
-# What renders and writes the site (Jinja among it) is imported where first used, once the loading
-# workers are forked (see prepare_rendering in _build): they never use it, and importing it before
-# was 40 ms of every start, while one core waited.
+# What renders and writes the site (Jinja among it) is imported once the loading workers are forked,
+# while they work (see prepare_rendering in _build): they never use it, and importing it before was
+# 40 ms of every start, while one core waited.
 if TYPE_CHECKING:
     from .feeds import OutputFile
     from .render import Renderer
@@ -137,6 +138,8 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
         here, once, where each render worker would compile them again."""
         from .render import THEME, Renderer, fingerprint_assets
 
+        for name in ("feeds", "pages", "rank", "search", "seo", "write"):  # what later stages use, loaded now
+            importlib.import_module(f".{name}", __package__)
         static_dirs = [THEME / "static", options.project_dir / "static"]
         assets = fingerprint_assets(static_dirs)
         renderer = Renderer(config, [options.project_dir / "templates"], static_files(static_dirs), {},
