@@ -41,7 +41,8 @@ def load_items(content_dir: Path, default_lang: str = "en", cache: ItemCache | N
     With a cache, a file whose size and mtime did not change is not read again (see incremental.py).
     Files that must be read are parsed in `workers` processes when there are many.  With `prepare`,
     those processes also call it on the items they read, while they are at hand (the build makes
-    the deduplicator's features so): its answers go into `prepared`, by the item's content hash.
+    the deduplicator's features so): its answers go into `prepared`, by the item's content hash, and
+    into the cache with the item.
     `meanwhile()` runs in this process while they work (see fork_map).
     """
     root = content_dir.resolve()
