@@ -221,8 +221,13 @@ class ThemeCache(jinja2.FileSystemBytecodeCache):
                 usercache.prune(folder, "templates-")
         return cls(folder)
 
+    @classmethod
+    def keeps(cls, filename: str | None) -> bool:
+        """Whether the template at `filename` is one of the theme's: the only ones kept here."""
+        return filename is not None and filename.startswith(cls._THEME)
+
     def get_bucket(self, environment, name, filename, source):  # type: ignore[override]
-        if filename is None or not filename.startswith(self._THEME):
+        if not self.keeps(filename):
             return _Uncached(environment, "", "")
         try:
             return super().get_bucket(environment, name, filename, source)
@@ -239,12 +244,10 @@ class ThemeCache(jinja2.FileSystemBytecodeCache):
 
     def facts(self, filename: str | None, source: str) -> list | None:
         """What template_facts() found in this source, when the theme's file was read before."""
-        if filename is None or not filename.startswith(self._THEME):
-            return None
-        return self._facts.get(self.get_source_checksum(source))
+        return self._facts.get(self.get_source_checksum(source)) if self.keeps(filename) else None
 
     def remember(self, filename: str | None, source: str, facts: list) -> None:
-        if filename is not None and filename.startswith(self._THEME):
+        if self.keeps(filename):
             self._facts[self.get_source_checksum(source)] = facts
             self._new_facts = True
 
