@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from .config import SiteConfig
-from .dedupe import dedupe, prepare as prepare_features
+from .dedupe import grouped, prepare as prepare_features
 from .errors import BuildError, ContentError
 from .incremental import BuildCache, PageKeys, digest_readers, globals_key
 from .load import content_listing, load_items
@@ -154,10 +154,10 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
         items = [item for item in items if options.drafts or not item.draft]
         content_key = cache.content_key(items, config, options.drafts)
     with timer("dedupe"):
-        stories = cache.memo(content_key, "stories", lambda: dedupe(items, config, None, options.workers, with_saved(prepared, items, cache)))
+        stories = content_stories(items, config, cache, content_key, options.workers, prepared)
         prepared.clear()  # the stories are made: their features are no longer needed
     with timer("rank"):
-        digest, ranked_problems = cache.memo(content_key, "digest", lambda: rank_collecting(stories, items, config))
+        digest, ranked_problems = rank_collecting(stories, items, config)
         problems += ranked_problems  # slug collisions are reported as warnings
     with timer("plan"):
         from .feeds import feed_files
@@ -257,6 +257,16 @@ def stop_on_edited_errors(problems: list[ContentError], paths: frozenset[str]) -
     edited = [p for p in problems if not p.warning and p.path in paths]
     if edited:
         raise ContentFailure(edited)
+
+
+def content_stories(items: list[Item], config: SiteConfig, cache: BuildCache, content_key: str, workers: int = 1,
+                    prepared: dict[str, tuple] | None = None) -> tuple[Story, ...]:
+    """The deduplicator's stories; its Grouping of the same items (same content key) is taken from the
+    cache when there (a build after a template or static edit), and kept there for the next build."""
+    stories, grouping = grouped(items, config, None, workers, with_saved(prepared or {}, items, cache),
+                                cache.recall(content_key, "grouping"))
+    cache.keep(content_key, "grouping", grouping)
+    return stories
 
 
 def with_saved(prepared: dict[str, tuple], items: list[Item], cache: BuildCache) -> dict[str, tuple]:

@@ -1,9 +1,9 @@
 """Incremental builds: what a build can take from the last one, in `.site-builder-cache/`.
 
     items.pickle    per content file: (size, mtime_ns, sha256) -> its Item, its problems and
-                    the deduplicator's features of the item; and the content stages (stories,
-                    digest) keyed by every item's hash; the entries are kept as the loading
-                    workers pickled them (see ItemCache)
+                    the deduplicator's features of the item; and the content stages (the
+                    deduplicator's Grouping) keyed by every item's hash; the entries are kept as
+                    the loading workers pickled them (see ItemCache)
     pages.pickle    per output page: a key of everything it was rendered from -> sha256 of its bytes
     trees/          what each output folder holds (see write.py), so unchanged files are linked, not written
 
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import io
 import operator
 import os
 import pickle
@@ -197,7 +196,7 @@ class BuildCache:
         if saved and saved.get("version") == code_version():
             try:
                 cache_.items = ItemCache.saved(saved["items"], saved["features"], saved["pickled"], saved["default_lang"])
-                cache_.stages = _read_stages(saved["stages"], cache_.items.entries)
+                cache_.stages = dict(saved["stages"])
             except _DAMAGED:
                 cache_.items, cache_.stages = ItemCache(), {}
         else:
@@ -222,15 +221,18 @@ class BuildCache:
     def content_key(self, items: Iterable[Item], config: Any, drafts: bool) -> str:
         return _hash(code_version(), repr(config), str(drafts), *(f"{i.source}\x1e{i.content_hash}" for i in items))
 
-    def memo(self, key: str, stage: str, compute: Callable[[], Any]) -> Any:
-        """The result of a content stage for these exact inputs, computed only once."""
-        if key not in self.stages:
-            self.stages = {key: {}}
-        results = self.stages[key]
-        if stage not in results:
-            results[stage] = compute()
+    def recall(self, key: str, stage: str) -> Any:
+        """What a content stage made of these exact inputs (`key` is content_key()), or None."""
+        return self.stages.get(key, {}).get(stage)
+
+    def keep(self, key: str, stage: str, value: Any) -> None:
+        """Remember a content stage's result for these inputs; only the latest key's are kept."""
+        results = self.stages.get(key)
+        if results is None:
+            self.stages = {key: (results := {})}
+        if results.get(stage) is not value:
+            results[stage] = value
             self._stages_dirty = True
-        return results[stage]
 
     def page_keys(self, globals_key: str, content_key: str, env: jinja2.Environment,
                   digest_readers: dict[str, bool] | None = None) -> "PageKeys":
@@ -250,7 +252,7 @@ class BuildCache:
             pickled, rest, features = self.items.parts()
             write_pickle(self.folder / "items.pickle", {
                 "version": code_version(), "default_lang": self.items.default_lang, "pickled": pickled,
-                "items": rest, "features": features, "stages": _stages_bytes(self.stages, self.items.entries),
+                "items": rest, "features": features, "stages": self.stages,
             })
             self.items.dirty = self._stages_dirty = False
 
@@ -450,45 +452,6 @@ def read_pickle(path: Path) -> Any:
             return pickle.load(handle)
     except (OSError, *_DAMAGED):
         return None  # a missing or damaged cache is an empty one
-
-
-def _stages_bytes(stages: dict[str, dict[str, Any]], entries: dict[str, tuple]) -> bytes:
-    """The content stages, pickled with each cached item as a reference to its entry.
-
-    The stories hold the items, which the entries hold already (pickled once, see ItemCache).  One
-    pickler first writes the items as references to their entries (_cached_item), then the stages:
-    the pickler's memo turns each item met again into a back-reference, at C speed.
-    """
-    keys = {id(entry[4]): relative for relative, entry in entries.items() if entry[4] is not None}
-    buffer = io.BytesIO()
-    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.dispatch_table = {Item: lambda item: (_cached_item, (keys[id(item)],))}
-    pickler.dump([entry[4] for entry in entries.values() if entry[4] is not None])
-    pickler.dispatch_table = {}  # an item that is not an entry's (none should be) is written whole
-    pickler.dump(stages)
-    return buffer.getvalue()
-
-
-def _read_stages(data: bytes, entries: dict[str, tuple]) -> dict[str, dict[str, Any]]:
-    reader = _StagesReader(io.BytesIO(data), entries)
-    reader.load()  # the items, into the reader's memo
-    return reader.load()
-
-
-class _StagesReader(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, entries: dict[str, tuple]) -> None:
-        super().__init__(file)
-        self.entries = entries
-
-    def find_class(self, module: str, name: str) -> Any:
-        if module == __name__ and name == "_cached_item":
-            return lambda relative: self.entries[relative][4]  # KeyError: a damaged cache
-        return super().find_class(module, name)
-
-
-def _cached_item(relative: str) -> Item:
-    """Stands for the item of the entry at `relative` in pickled stages; _StagesReader resolves it."""
-    raise pickle.UnpicklingError(f"item {relative!r} read without its cache's entries")
 
 
 def write_pickle(path: Path, data: Any) -> None:

@@ -121,6 +121,31 @@ def test_the_deduplicators_features_are_made_once_per_file_read(site, monkeypatc
     assert not (site.root / ".site-builder-cache" / "dedupe.sqlite").exists()
 
 
+def test_a_template_edit_takes_the_grouping_of_the_stories_from_the_cache(site, monkeypatch) -> None:
+    """Same content, edited template: the deduplicator's grouping comes from the cache (nothing is
+    clustered again) and the site equals a clean build's; an edited item clusters again."""
+    import site_builder.dedupe
+    from site_builder.render import THEME
+
+    clustered = []
+    cluster = site_builder.dedupe.cluster
+    monkeypatch.setattr(site_builder.dedupe, "cluster", lambda *args, **kwargs: clustered.append(1) or cluster(*args, **kwargs))
+    for n in range(8):  # the first three are one story, told three times
+        site.item(f"2026/s{n}.md", story(n, title="Robots fold laundry", excerpt="Robots fold laundry at home.") if n < 3 else story(n))
+    assert site.build("--no-search").code == 0 and len(clustered) == 1
+    (site.root / "templates").mkdir()
+    template = (THEME / "templates" / "story.html").read_text(encoding="utf-8")
+    (site.root / "templates" / "story.html").write_text(template.replace("{% block main %}", "{% block main %}<p>Edited template</p>"))
+    assert site.build("--no-search").code == 0 and len(clustered) == 1
+    pages = snapshot(site.root / "public")
+    laundry = pages["stories/robots-fold-laundry/index.html"]
+    assert b"Edited template" in laundry and laundry.count(b"Robots fold laundry") >= 3  # the lead and its more coverage
+    assert pages == snapshot(clean_build(site))
+    site.item("2026/s1.md", story(1, title="Robots fold laundry", excerpt="Robots fold laundry at home, and iron.", heat=99))
+    assert site.build("--no-search").code == 0 and len(clustered) == 3  # the clean build, then this one
+    assert snapshot(site.root / "public") == snapshot(clean_build(site, "clean-again"))
+
+
 def test_unchanged_files_keep_their_mtime_and_changed_ones_are_rewritten(site) -> None:
     for n in range(6):
         site.item(f"s{n}.md", story(n))

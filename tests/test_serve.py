@@ -141,6 +141,7 @@ def test_an_edit_is_redone_in_place_then_the_exact_build_follows(site, preview) 
     while "The exact build is live." not in server.lines and time.monotonic() < deadline:
         time.sleep(0.1)
     assert "The exact build is live." in server.lines, server.lines
+    assert not any("could not be read back" in line for line in server.lines), server.lines  # its stories are the state
     assert snapshot(site.root / "public") == snapshot(clean)
 
 

@@ -1,7 +1,9 @@
 """Deduplication: group items that cover the same story into Stories.
 
-`dedupe(items, config, cache_dir=None)` is the whole interface the pipeline
-uses.  Its body is the order of the signals, strongest first:
+`dedupe(items, config)` makes the stories; `grouped()` also returns the
+Grouping behind them, which the build keeps in its cache and hands back
+(`known`) while the items stay the same.  The body is the order of the
+signals, strongest first:
 
     features    words, anchors and MinHash signature per item (cached by content hash)
     must-links  one canonical URL, one identical text, a syndicated copy (MinHash + LSH)
@@ -13,8 +15,9 @@ uses.  Its body is the order of the signals, strongest first:
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -24,9 +27,10 @@ from ..parallel import no_collection
 from . import shingles, similarity
 from .cache import FeatureCache, prepare
 from .cluster import must_links, story_merges
+from .features import Features
 from .stories import make_story, story_id
 
-__all__ = ["dedupe", "cluster", "Clustering", "prepare", "story_id"]
+__all__ = ["dedupe", "grouped", "cluster", "Grouping", "prepare", "story_id"]
 
 #: Containment (of the shorter text in the longer) that confirms a copy cut short or padded;
 #: only for texts of at least MIN_CONTAINED shingles, below which containment is luck.
@@ -34,41 +38,58 @@ CONTAINMENT = 0.8
 MIN_CONTAINED = 20
 
 
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    """What the deduplicator decided, as plain data: the items of each story (indexes into the items,
+    in input order), why each item joined (by source), and which items are later copies.
+
+    From it and the same items, the stories are made again without clustering.  The build's cache
+    keeps it rather than the stories: pickling those (they hold every item) and reading them back
+    cost more than making them again.
+    """
+
+    clusters: tuple[tuple[int, ...], ...]
+    reasons: Mapping[str, str]
+    copies: frozenset[str]
+
+
 def dedupe(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None, workers: int = 1,
            prepared: dict[str, tuple] | None = None) -> tuple[Story, ...]:
     """Group `items` into stories, each with a lead and its more coverage.
 
-    `cache_dir` (the build passes `.site-builder-cache/`) keeps each item's
-    words, anchors and signature by content hash, so a rebuild only computes
-    them for new or changed items; `workers` processes compute the new ones.
-    `prepared`: see FeatureCache.features (the build makes the features of the
-    files it reads as it loads them, and keeps them in its item cache).
+    `cache_dir` (the `dedupe` command passes one) keeps each item's words, anchors and signature by
+    content hash, so a rerun only computes them for new or changed items; `workers` processes
+    compute the new ones.  `prepared`: see FeatureCache.features (the build makes the features of
+    the files it reads as it loads them, and keeps them in its item cache).
     """
+    return grouped(items, config, cache_dir, workers, prepared)[0]
+
+
+def grouped(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None, workers: int = 1,
+            prepared: dict[str, tuple] | None = None, known: Grouping | None = None) -> tuple[tuple[Story, ...], Grouping]:
+    """dedupe(), and the Grouping its stories come from; given a `known` grouping of these same items
+    (a cached one), only the stories are made."""
     # Features are many small acyclic objects: the cyclic garbage collector would rescan them
     # over and over as they are made (a third of the time on 100k items) and find nothing.
     with no_collection():
-        return _stories(items, config, cache_dir, workers, prepared)
+        if known is None:
+            grouping, features = cluster(items, config, cache_dir, workers, prepared)
+        else:
+            grouping, features = known, FeatureCache.open(cache_dir).features(items, workers, prepared)[0]
+        return stories_of(items, grouping, features, config), grouping
 
 
-def _stories(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None, workers: int,
-             prepared: dict[str, tuple] | None = None) -> tuple[Story, ...]:
-    result = cluster(items, config, cache_dir, workers, prepared)
-    has_file = {key for feature in result.features for key in feature.url_keys}
+def stories_of(items: Sequence[Item], grouping: Grouping, features: Sequence[Features], config: SiteConfig) -> tuple[Story, ...]:
+    has_file = {key for feature in features for key in feature.url_keys}
     return tuple(
-        make_story([items[i] for i in members], [result.features[i] for i in members], result.reasons, config, has_file, result.copies)
-        for members in result.clusters
+        make_story([items[i] for i in members], [features[i] for i in members], grouping.reasons, config, has_file, grouping.copies)
+        for members in grouping.clusters
     )
 
 
-class Clustering:
-    """Clusters (lists of item indexes, in input order) and, per item source, why it joined."""
-
-    def __init__(self, clusters: list[list[int]], reasons: dict[str, str], copies: set[str], features: list) -> None:
-        self.clusters, self.reasons, self.copies, self.features = clusters, reasons, copies, features
-
-
 def cluster(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = None, workers: int = 1,
-            prepared: dict[str, tuple] | None = None) -> Clustering:
+            prepared: dict[str, tuple] | None = None) -> tuple[Grouping, list[Features]]:
+    """The items' Grouping, and the Features it was made from (one per item)."""
     settings = config.dedupe
     count = len(items)
     features, signature, sizes = FeatureCache.open(cache_dir).features(items, workers, prepared)
@@ -99,13 +120,12 @@ def cluster(items: Sequence[Item], config: SiteConfig, cache_dir: Path | None = 
         groups, vec, langs, times, pairs, scores, related,
         settings.story_threshold, settings.related_bonus, settings.window_days, reasons,
     )
-    clusters = sorted((sorted(members) for members in clusters), key=lambda members: members[0])
-    return Clustering(
-        clusters,
+    grouping = Grouping(
+        tuple(sorted((tuple(sorted(members)) for members in clusters), key=lambda members: members[0])),
         {items[i].source: reason for i, reason in reasons.items()},
-        {items[i].source for i in copies},
-        features,
+        frozenset(items[i].source for i in copies),
     )
+    return grouping, features
 
 
 def _url_links(features) -> Iterator[tuple[int, int, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from itertools import chain
 from operator import attrgetter
-from typing import Mapping, Sequence
+from typing import AbstractSet, Mapping, Sequence
 
 from ..config import SiteConfig
 from ..models import Coverage, Item, Related, Story
@@ -13,14 +13,14 @@ from .features import Features
 from .urls import canonical_url, item_key
 
 
-def is_copy(item: Item, copies: set[str]) -> bool:
+def is_copy(item: Item, copies: AbstractSet[str]) -> bool:
     """A copy names another article as its original, or was found as a later copy of another item's text."""
     if item.source in copies:
         return True
     return bool(item.original_url and item.web_url and canonical_url(item.original_url) != canonical_url(item.web_url))
 
 
-def lead_order(item: Item, copies: set[str], config: SiteConfig) -> tuple:
+def lead_order(item: Item, copies: AbstractSet[str], config: SiteConfig) -> tuple:
     """Sort key for lead selection: original over copies, quality, earliest, language, length."""
     when = item.published_at.timestamp() if item.published_at else float("inf")
     return (
@@ -39,7 +39,7 @@ def make_story(
     reasons: Mapping[str, str],
     config: SiteConfig,
     has_file: set[str],
-    copies: set[str],
+    copies: AbstractSet[str],
 ) -> Story:
     """One Story.  `has_file` holds the canonical URLs of every loaded item: a related entry with a
     file of its own is a story (or coverage) of its own, not a line of this story's coverage.
@@ -55,7 +55,7 @@ def _ordered_story(
     reasons: Mapping[str, str],
     config: SiteConfig,
     has_file: set[str],
-    copies: set[str],
+    copies: AbstractSet[str],
 ) -> Story:
     order = sorted(range(len(members)), key=lambda k: lead_order(members[k], copies, config))
     ordered = [members[k] for k in order]

@@ -13,8 +13,8 @@ started) do not stop rebuilds: they are shown in the overlay while the rest
 of the site is rebuilt, like `build` does.  Warnings are never shown there.
 
 One BuildCache lives as long as the server, so every rebuild reuses parsed
-items, dedup features, the content stages (when only templates or static
-files changed) and every page whose inputs did not change.
+items, dedup features, the deduplicator's grouping (when only templates or
+static files changed) and every page whose inputs did not change.
 
 An edit to existing content files is first redone in place (quick.py): the
 page reloads within milliseconds.  Once the files have been quiet for
@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from ..build import BuildOptions, ContentFailure, SiteState, build, template_helpers
+from ..build import BuildOptions, ContentFailure, SiteState, build, content_stories, rank_collecting, template_helpers
 from ..pages import plan_pages
 from ..write import TreeRecords
 from .quick import Edit, Index, quick_edit
@@ -248,13 +248,14 @@ def state_from_cache(cache: BuildCache, previous: SiteState) -> SiteState | None
     entries = cache.items.entries
     items = [entries[r][4] for r in sorted(entries) if entries[r][4] is not None]
     items = [item for item in items if options.drafts or not item.draft]
-    stage = cache.stages.get(cache.content_key(items, config, options.drafts), {})
-    if "stories" not in stage or "digest" not in stage:
+    content_key = cache.content_key(items, config, options.drafts)
+    if cache.recall(content_key, "grouping") is None:
         return None
-    digest, ranked_problems = stage["digest"]
+    stories = content_stories(items, config, cache, content_key)
+    digest, ranked_problems = rank_collecting(stories, items, config)
     problems = [p for r in sorted(entries) for p in entries[r][5]] + list(ranked_problems)
     previous.renderer.set_globals(template_helpers(digest, config))
-    return SiteState(config, options, tuple(items), tuple(stage["stories"]), digest, tuple(plan_pages(digest, config)),
+    return SiteState(config, options, tuple(items), stories, digest, tuple(plan_pages(digest, config)),
                      previous.renderer, tuple(problems))
 
 
