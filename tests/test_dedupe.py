@@ -20,6 +20,7 @@ from site_builder.dedupe import dedupe
 from site_builder.dedupe import cache as dedupe_cache
 from site_builder.dedupe.command import run
 from site_builder.dedupe.features import extract
+from site_builder.dedupe import similarity
 from site_builder.dedupe.similarity import Vectors, centroid, combine, combine_one, cosine
 from site_builder.dedupe.stories import _one_item_story, _ordered_story
 from site_builder.load import load_items
@@ -276,6 +277,42 @@ def test_a_centroid_sums_in_the_order_of_its_members(rows, is_anchor, data) -> N
     other = centroid(vec, others)
     for kind in (0, 1):
         assert cosine(made[kind], other[kind]) == _plain_cosine(expected[kind], other[kind])
+
+
+_scored_rows = st.lists(st.dictionaries(st.integers(0, 15), st.floats(0.01, 1.0), min_size=4, max_size=12), min_size=2, max_size=40)
+
+
+@given(_scored_rows, st.lists(st.booleans(), min_size=16, max_size=16), st.data())
+def test_candidate_scores_are_the_same_in_two_threads_as_in_one(rows, is_anchor, data) -> None:
+    # Split in two threads (at a feature's boundary, then at a middle pair key), every pair's sums
+    # must add the same terms in the same order: scores near the threshold must not move by a bit.
+    times = np.array(data.draw(st.lists(st.one_of(st.floats(0.0, 20.0), st.just(math.nan)), min_size=len(rows), max_size=len(rows))))
+    vec = Vectors(
+        indptr=np.r_[0, np.cumsum([len(row) for row in rows])].astype(np.int64),
+        indices=np.array([f for row in rows for f in row], dtype=np.int64),
+        weights=np.array([w for row in rows for w in row.values()], dtype=float),
+        is_anchor=np.array(is_anchor),
+        anchor_norm=np.ones(len(rows)),
+        word_norm=np.ones(len(rows)),
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(similarity, "SPLIT_ENTRIES", 10**9)
+        one = similarity.candidate_scores(vec, times, 7.0)
+        patch.setattr(similarity, "SPLIT_ENTRIES", 1)
+        two = similarity.candidate_scores(vec, times, 7.0)
+    assert all(np.array_equal(a, b) for a, b in zip(one, two))
+    # And both are the sums of the shared features' products, pair by pair.
+    expected: dict[tuple[int, int], list[float]] = {}
+    for i in range(len(rows)):
+        for j in range(i + 1, len(rows)):
+            if abs(times[i] - times[j]) > 7.0:  # NaN (undated) compares False: a pair at any time
+                continue
+            for f in rows[i].keys() & rows[j].keys():
+                sums = expected.setdefault((i, j), [0.0, 0.0])
+                sums[0 if is_anchor[f] else 1] += rows[i][f] * rows[j][f]
+    pairs, anchor_cos, word_cos = one
+    assert [tuple(pair) for pair in pairs.tolist()] == sorted(expected)
+    assert np.c_[anchor_cos, word_cos].ravel().tolist() == pytest.approx([s for pair in sorted(expected) for s in expected[pair]])
 
 
 @pytest.mark.parametrize("fields", [

@@ -11,6 +11,7 @@ with the number of such pairs, not with the square of the number of items.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import mul
@@ -172,6 +173,11 @@ def _flat(features: Sequence[Features], field: str) -> tuple[np.ndarray, np.ndar
     return np.frombuffer(b"".join(packed), dtype=np.uint64), np.repeat(np.arange(len(packed)), lengths)
 
 
+#: Shared-feature entries from which candidate_scores() works in two threads (numpy releases the
+#: GIL in the calls that take the time, and the build leaves the second core idle here).
+SPLIT_ENTRIES = 50_000
+
+
 def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs (i < j) sharing a rare feature within the window, with their anchor and word cosines.
 
@@ -179,6 +185,11 @@ def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tup
     here has one row per entry or per shared feature (millions at 100k items): each is
     dropped as soon as it is used, so that only a few of them are alive at once.
     (np.take gathers the same values as indexing with an array, a fifth faster.)
+
+    On many entries the work is split in two threads, each with the same result as one:
+    the entries at a feature's boundary (a pair never spans two features), then the pairs'
+    keys at a middle key (a pair's sums never span two ranges).  Each sum still adds its
+    terms in the order one thread would, so the scores are the same to the last bit.
     """
     count = vec.indptr.size - 1
     item_when = np.where(np.isnan(times), -1.0, times)
@@ -195,6 +206,40 @@ def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tup
     del order, shared
     if not feature.size:
         return np.empty((0, 2), dtype=np.int64), np.empty(0), np.empty(0)
+    entries = (feature, owner, weight)
+    split = np.searchsorted(feature, feature[feature.size // 2]) if feature.size >= SPLIT_ENTRIES else 0
+    if split == 0:
+        parts = [_pair_terms(*entries, times, item_when, vec.is_anchor, window_days, count)]
+    else:
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            later = beside.submit(_pair_terms, *(array[split:] for array in entries), times, item_when, vec.is_anchor, window_days, count)
+            parts = [_pair_terms(*(array[:split] for array in entries), times, item_when, vec.is_anchor, window_days, count),
+                     later.result()]
+    del entries, feature, owner, weight
+    # The terms in one thread's order: every part's dated pairs, then every part's undated ones.
+    terms = [part[kind] for kind in range(2) for part in parts if len(part) > kind]
+    del parts
+    size = sum(key.size for key, _, _ in terms)
+    if size < SPLIT_ENTRIES:
+        pair_keys, anchor_cos, word_cos = _sums_by_pair(*map(_joined, zip(*terms)))
+    else:
+        middle = int(np.median(np.concatenate([key[:: max(1, key.size // 4096)] for key, _, _ in terms])))
+        with ThreadPoolExecutor(max_workers=1) as beside:
+            high = beside.submit(lambda: _sums_by_pair(*_in_range(terms, middle, True)))
+            low = _sums_by_pair(*_in_range(terms, middle, False))
+            high_sums = high.result()
+        del terms
+        pair_keys, anchor_cos, word_cos = (np.concatenate(halves) for halves in zip(low, high_sums))
+    pairs = np.empty((pair_keys.size, 2), dtype=np.int64)
+    np.divmod(pair_keys, count, out=(pairs[:, 0], pairs[:, 1]))
+    return pairs, anchor_cos, word_cos
+
+
+def _pair_terms(feature: np.ndarray, owner: np.ndarray, weight: np.ndarray, times: np.ndarray, item_when: np.ndarray,
+                is_anchor: np.ndarray, window_days: float, count: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """For entries sorted by (feature, time) whose features' runs are whole: one term per pair of
+    entries of a feature within the window, as (pair key, contribution, is an anchor), the dated
+    pairs' terms, then the undated ones' (when any), each in order of the pair's first entry."""
     undated = np.isnan(times)[owner]
     position = np.arange(feature.size)
     # Dated partners: from each entry, the later entries of the same feature up to `window` days on.
@@ -211,28 +256,34 @@ def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tup
         span[~undated] = 0
         spans.append(span)
     del span, position, undated
-    # Every entry is the left end of a run of pairs (its span): its own values repeat along the
-    # run, which copies them in order where indexing by the left ends would gather them.
-    right = _joined([_partners(span) for span in spans])
-    anchor = _joined([np.repeat(vec.is_anchor[feature], span) for span in spans])
-    contribution = _joined([np.repeat(weight, span) for span in spans])
-    contribution *= np.take(weight, right)
-    a = _joined([np.repeat(owner, span) for span in spans])
-    b = np.take(owner, right)
-    del right, feature, owner, weight, spans
-    distinct = a != b
-    if not distinct.all():  # an item that shares a feature with itself (a repeat in its row) is no pair
-        a, b, contribution, anchor = a[distinct], b[distinct], contribution[distinct], anchor[distinct]
-    del distinct
-    key = np.minimum(a, b)
-    key *= count
-    key += np.maximum(a, b)
-    del a, b
-    pair_keys, anchor_cos, word_cos = _sums_by_pair(key, contribution, anchor)
-    del key, contribution, anchor
-    pairs = np.empty((pair_keys.size, 2), dtype=np.int64)
-    np.divmod(pair_keys, count, out=(pairs[:, 0], pairs[:, 1]))
-    return pairs, anchor_cos, word_cos
+    terms = []
+    anchor_entry = is_anchor[feature]
+    for span in spans:
+        # Every entry is the left end of a run of pairs (its span): its own values repeat along the
+        # run, which copies them in order where indexing by the left ends would gather them.
+        right = _partners(span)
+        anchor = np.repeat(anchor_entry, span)
+        contribution = np.repeat(weight, span)
+        contribution *= np.take(weight, right)
+        a = np.repeat(owner, span)
+        b = np.take(owner, right)
+        del right
+        distinct = a != b
+        if not distinct.all():  # an item that shares a feature with itself (a repeat in its row) is no pair
+            a, b, contribution, anchor = a[distinct], b[distinct], contribution[distinct], anchor[distinct]
+        del distinct
+        key = np.minimum(a, b)
+        key *= count
+        key += np.maximum(a, b)
+        del a, b
+        terms.append((key, contribution, anchor))
+    return terms
+
+
+def _in_range(terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]], middle: int, high: bool) -> list[np.ndarray]:
+    """The terms whose key is below `middle` (or, `high`, not below it), joined, in their order."""
+    chosen = [(key >= middle) if high else (key < middle) for key, _, _ in terms]
+    return [np.concatenate([np.compress(mask, term[column]) for mask, term in zip(chosen, terms)]) for column in range(3)]
 
 
 def _sums_by_pair(key: np.ndarray, contribution: np.ndarray, anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
