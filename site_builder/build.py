@@ -199,12 +199,12 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
                 index_search(output)
         with timer("swap"):
             output.commit()
-        written = output.files.keys()
+        written, seen = output.files.keys(), output.stats_seen
     with timer("cache"):
         cache.save()  # the pages' keys: the content stages' part is already saved (see meanwhile)
         if options.skip_unchanged and cache.folder is not None:
             remember(cache.folder, options.output_dir, inputs, started_ns, list(written), len(items), len(stories), len(pages),
-                     tuple(problems))
+                     tuple(problems), seen)
     state = SiteState(config, options, tuple(items), tuple(stories), digest, tuple(pages), renderer, tuple(problems))
     return BuildReport(len(items), len(stories), len(pages), tuple(problems), timer.total(), tuple(timer.stages), state)
 
@@ -226,7 +226,7 @@ def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, pr
     The workers work out the pages' keys too (a third of a second at 10k pages, in one process).
     """
 
-    def render(batch: list[int]) -> list[tuple[int, str, str]]:
+    def render(batch: list[int]) -> list[tuple[int, str, str, Any]]:
         done = []
         for index in batch:
             page = pages[index]
@@ -234,7 +234,7 @@ def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, pr
             sha = keys.previous(page, key)
             if not output.keep(page.output_path, sha):
                 sha = output.place(page.output_path, renderer.render(page, dict(page.context)))
-            done.append((index, key, sha))
+            done.append((index, key, sha, output.stats(page.output_path)))
             if progress and workers == 1 and len(done) % 200 == 0:
                 progress("render", len(done), len(pages))
         return done
@@ -245,9 +245,9 @@ def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, pr
     lists = [index for index, page in enumerate(pages) if page.template != "story.html"]
     stories = [index for index, page in enumerate(pages) if page.template == "story.html"]
     batches = [*split(lists, max(1, workers // 2)), *split(stories, workers * 8)]
-    for index, key, sha in fork_map(render, range(len(pages)), workers, meanwhile=meanwhile, batches=batches):
+    for index, key, sha, stats in fork_map(render, range(len(pages)), workers, meanwhile=meanwhile, batches=batches):
         page = pages[index]
-        output.note(page.output_path, sha)
+        output.note(page.output_path, sha, stats)
         keys.record(page, key, sha)
     if progress:
         progress("render", len(pages), len(pages))

@@ -21,7 +21,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from .errors import ContentError
 from .incremental import _RACY_NS, code_version, file_hashes, read_pickle, write_pickle
@@ -91,7 +91,7 @@ def _inputs(config: Any, options: Any, folders: list[Path], listing: list[tuple[
     return Inputs(digest.hexdigest(), newest, listing)
 
 
-def output_digest(output: Path, files: list[str]) -> str | None:
+def output_digest(output: Path, files: list[str], seen: Mapping[str, tuple[int, ...]] | None = None) -> str | None:
     """A digest of the output folder as far as the build knows it: each file it made, and each folder
     holding them, by size, mtime and inode (a folder's mtime moves when anything is added to it or
     removed from it), and whatever another tool wrote at the top (the search index) entry by entry.
@@ -99,24 +99,38 @@ def output_digest(output: Path, files: list[str]) -> str | None:
     Anything removed, added, replaced or rewritten there since changes it, so such a folder is always
     built again; None when the folder or one of the files is gone.  Made from one stat per known path:
     listing the 60 000 folders of a 100k-item site would cost more than the build saves.  (Each path is
-    looked up from the output folder, not from /, and the texts are hashed at once: a quarter faster.)"""
+    looked up from the output folder, not from /, and the texts are hashed at once: a quarter faster.)
+
+    `seen`: stats taken as the files were made (OutputWriter.stats), used instead of statting again: a
+    file's, and a folder's when that file is all it holds (a story's folder), as nothing changes either
+    after.  A stale one could only make the next build miss its shortcut, never take it wrongly."""
+    seen = seen or {}
     parts = []
     folders = {""}
     ours = set()
+    children: dict[str, int] = {}
     try:
         top = os.open(output, os.O_RDONLY | os.O_DIRECTORY)
         try:
             for relative in files:
-                stat = os.stat(relative, dir_fd=top)
-                parts.append(f"{relative}\x1e{stat.st_size}\x1e{stat.st_mtime_ns}\x1e{stat.st_ino}\x1f")
+                known = seen.get(relative)
+                if known is None:
+                    stat = os.stat(relative, dir_fd=top)
+                    known = (stat.st_size, stat.st_mtime_ns, stat.st_ino)
+                parts.append(f"{relative}\x1e{known[0]}\x1e{known[1]}\x1e{known[2]}\x1f")
                 parent = relative.rpartition("/")[0]
+                children[parent] = children.get(parent, 0) + 1
                 while parent not in folders:
                     folders.add(parent)
                     parent = parent.rpartition("/")[0]
+                    children[parent] = children.get(parent, 0) + 1
                 ours.add(relative.partition("/")[0])
             for folder in sorted(folders):
-                stat = os.stat(folder, dir_fd=top) if folder else os.fstat(top)
-                parts.append(f"{folder}/\x1e{stat.st_mtime_ns}\x1e{stat.st_ino}\x1f")
+                known = seen.get(folder + "/") if folder and children[folder] == 1 else None
+                if known is None:
+                    stat = os.stat(folder, dir_fd=top) if folder else os.fstat(top)
+                    known = (stat.st_mtime_ns, stat.st_ino)
+                parts.append(f"{folder}/\x1e{known[0]}\x1e{known[1]}\x1f")
         finally:
             os.close(top)
         digest = hashlib.blake2b("".join(parts).encode("utf-8", "surrogatepass"), digest_size=16)
@@ -145,11 +159,12 @@ def unchanged(cache_folder: Path, output: Path, inputs: Inputs | None) -> LastBu
 
 
 def remember(cache_folder: Path, output: Path, inputs: Inputs | None, started_ns: int, files: list[str],
-             items: int, stories: int, pages: int, problems: tuple[ContentError, ...]) -> None:
-    """Keep what a complete build read and made, for the next one to compare with."""
+             items: int, stories: int, pages: int, problems: tuple[ContentError, ...],
+             seen: Mapping[str, tuple[int, ...]] | None = None) -> None:
+    """Keep what a complete build read and made (`seen`: see output_digest), for the next one to compare with."""
     path = cache_folder / FILE_NAME
     files = sorted(files)
-    digest = output_digest(output, files) if inputs is not None else None
+    digest = output_digest(output, files, seen) if inputs is not None else None
     if inputs is None or digest is None:
         path.unlink(missing_ok=True)
         return

@@ -55,6 +55,8 @@ class OutputWriter:
         #: what the live site and the staging folder hold (empty when unknown)
         self.live: dict[str, str] = {}
         self.staged: dict[str, str] = {}
+        #: stats taken where files were made (see stats()), by relative path (a folder's ends in "/")
+        self.stats_seen: dict[str, tuple[int, ...]] = {}
         self._folders: set[str] = set()
         self._staging = str(self.staging)
         self._output = str(self.output)
@@ -128,9 +130,22 @@ class OutputWriter:
         self.written += 1
         return sha
 
-    def note(self, relative: str, sha: str) -> None:
-        """Record that `relative` now holds the bytes `sha` (see place())."""
+    def note(self, relative: str, sha: str, stats: tuple[tuple[int, ...], tuple[int, ...]] | None = None) -> None:
+        """Record that `relative` now holds the bytes `sha` (see place()), and its stats() when taken."""
         self.files[relative] = self.staged[relative] = sha
+        if stats is not None:
+            self.stats_seen[relative], self.stats_seen[relative.rpartition("/")[0] + "/"] = stats
+
+    def stats(self, relative: str) -> tuple[tuple[int, ...], tuple[int, ...]] | None:
+        """The staged file's (size, mtime_ns, inode) and its folder's (mtime_ns, inode), taken by whoever
+        made the file (a render worker), so that the build's record of its output (see
+        unchanged.output_digest) need not stat every page again at the end, while one core waits."""
+        path = _joined(self._staging, relative) or str(self.path_for(relative))
+        try:
+            file, folder = os.stat(path), os.stat(os.path.dirname(path))
+        except OSError:
+            return None
+        return (file.st_size, file.st_mtime_ns, file.st_ino), (folder.st_mtime_ns, folder.st_ino)
 
     def keep(self, relative: str, sha: str | None) -> bool:
         """Make `relative` the file with bytes `sha` without having them: True when the staging or live site has it."""

@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+from conftest import news
 from test_incremental import clean_build, snapshot, story
 
 
@@ -77,3 +78,19 @@ def test_a_first_build_in_workers_records_its_inputs_as_read(site, monkeypatch) 
     site.item("s1.md", story(1, title="A headline written later"))
     site.build("--no-search", "--jobs", "2")
     assert (first.output / "stories" / "a-headline-written-later" / "index.html").is_file()
+
+
+def test_a_site_with_paginated_lists_and_nothing_to_do_stops_at_once(site) -> None:
+    """The record of a build's output takes the stats its render workers took as they wrote each page,
+    and its folder's when the page is all it holds: a folder that gets more after its page (a topic's,
+    with page/2/) is looked at when the build ends, or an unchanged build would not be trusted."""
+    for n in range(40):  # one topic and one outlet, 30 stories to a page
+        site.item(f"s{n}.md", news(title=f"Distinct story {n}", url=f"https://news.example.com/{n}"))
+    past = time.time() - 60
+    for path in (site.root / "content").iterdir():
+        os.utime(path, (past, past))
+    first = site.build("--no-search")
+    assert (first.output / "topics" / "robotics" / "page" / "2" / "index.html").is_file()
+    before = entries(first.output)
+    again = site.build("--no-search", "--verbose")
+    assert "render" not in again.err and entries(again.output) == before
