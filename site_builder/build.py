@@ -153,6 +153,7 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
         stop_on_edited_errors(problems, options.strict_paths)
         items = [item for item in items if options.drafts or not item.draft]
         content_key = cache.content_key(items, config, options.drafts)
+        cache.save_items_beside()  # while this process deduplicates, ranks and plans (joined before rendering)
     with timer("dedupe"):
         stories = content_stories(items, config, cache, content_key, options.workers, prepared)
         prepared.clear()  # the stories are made: their features are no longer needed
@@ -170,6 +171,7 @@ def _build(config: SiteConfig, options: BuildOptions, progress: Progress | None,
         renderer.set_globals(template_helpers(digest, config))
         page_keys = cache.page_keys(globals_key(config, renderer.template_dirs, static_dirs, renderer.env.globals, renderer.assets, digest),
                                     content_key, renderer.env, early["digest_readers"])
+        cache.finish_items()  # no thread of this process may run while it forks the render workers
     with OutputWriter(options.output_dir, cache.trees) as output:
 
         def meanwhile() -> None:

@@ -1,9 +1,9 @@
 """Incremental builds: what a build can take from the last one, in `.site-builder-cache/`.
 
     items.pickle    per content file: (size, mtime_ns, sha256) -> its Item, its problems and
-                    the deduplicator's features of the item; and the content stages (the
-                    deduplicator's Grouping) keyed by every item's hash; the entries are kept as
-                    the loading workers pickled them (see ItemCache)
+                    the deduplicator's features of the item; the entries are kept as the loading
+                    workers pickled them (see ItemCache), and written while the build deduplicates
+    stages.pickle   the content stages (the deduplicator's Grouping), keyed by every item's hash
     pages.pickle    per output page: a key of everything it was rendered from -> sha256 of its bytes
     trees/          what each output folder holds (see write.py), so unchanged files are linked, not written
 
@@ -23,6 +23,7 @@ import operator
 import os
 import pickle
 import shutil
+import threading
 import time
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -174,12 +175,14 @@ class BuildCache:
     def __init__(self, folder: Path | None) -> None:
         self.folder = folder
         self.items = ItemCache()
-        #: content key -> {"stories": ..., "digest": ...}; only the latest key is kept
+        #: content key -> {"grouping": ...}; only the latest key is kept
         self.stages: dict[str, dict[str, Any]] = {}
         #: output path -> (page key, sha256 of the bytes)
         self.pages: dict[str, tuple[str, str]] = {}
         self._stages_dirty = False
         self._pages_dirty = False
+        #: the thread writing items.pickle (see save_items_beside), and what stopped it
+        self._writing: tuple[threading.Thread, list[BaseException]] | None = None
 
     @classmethod
     def open(cls, folder: Path | None, clean: bool = False) -> "BuildCache":
@@ -196,9 +199,11 @@ class BuildCache:
         if saved and saved.get("version") == code_version():
             try:
                 cache_.items = ItemCache.saved(saved["items"], saved["features"], saved["pickled"], saved["default_lang"])
-                cache_.stages = dict(saved["stages"])
             except _DAMAGED:
-                cache_.items, cache_.stages = ItemCache(), {}
+                cache_.items = ItemCache()
+            stages = read_pickle(folder / "stages.pickle")
+            if isinstance(stages, dict) and stages.get("version") == code_version() and isinstance(stages.get("stages"), dict):
+                cache_.stages = stages["stages"]
         else:
             try:
                 (folder / "dedupe.sqlite").unlink()  # where earlier builds kept the features (20 MB at 10k items)
@@ -244,17 +249,53 @@ class BuildCache:
             write_pickle(self.folder / "pages.pickle", {"version": code_version(), "pages": self.pages})
             self._pages_dirty = False
 
+    def save_items_beside(self) -> None:
+        """Start writing the parsed items (items.pickle) in a thread.  They are most of the cache (350 MB
+        at 100k items) and mostly bytes the workers made, which a thread writes without holding the
+        GIL: written while the build deduplicates, with a core to spare, not while the pages render.
+        save_content() (or finish_items()) waits for it."""
+        if self.folder is None or not self.items.dirty:
+            return
+        path, data, failures = self.folder / "items.pickle", self._items_data(), []
+        self.items.dirty = False
+
+        def write() -> None:
+            try:
+                write_pickle(path, data)
+            except BaseException as exc:  # raised by finish_items()
+                failures.append(exc)
+
+        thread = threading.Thread(target=write, name="items.pickle", daemon=True)
+        thread.start()
+        self._writing = (thread, failures)
+
+    def finish_items(self) -> None:
+        """Wait for save_items_beside()'s thread (the build does before it forks); raise what stopped it."""
+        if self._writing is None:
+            return
+        thread, failures = self._writing
+        self._writing = None
+        thread.join()
+        if failures:
+            self.items.dirty = True
+            raise failures[0]
+
     def save_content(self) -> None:
         """The parsed items and the content stages: true of the content whatever the build then does."""
         if self.folder is None:
             return
-        if self.items.dirty or self._stages_dirty:
-            pickled, rest, features = self.items.parts()
-            write_pickle(self.folder / "items.pickle", {
-                "version": code_version(), "default_lang": self.items.default_lang, "pickled": pickled,
-                "items": rest, "features": features, "stages": self.stages,
-            })
-            self.items.dirty = self._stages_dirty = False
+        self.finish_items()
+        if self.items.dirty:
+            write_pickle(self.folder / "items.pickle", self._items_data())
+            self.items.dirty = False
+        if self._stages_dirty:
+            write_pickle(self.folder / "stages.pickle", {"version": code_version(), "stages": self.stages})
+            self._stages_dirty = False
+
+    def _items_data(self) -> dict[str, Any]:
+        pickled, rest, features = self.items.parts()
+        return {"version": code_version(), "default_lang": self.items.default_lang, "pickled": pickled,
+                "items": rest, "features": features}
 
 
 class PageKeys:

@@ -146,6 +146,39 @@ def test_a_template_edit_takes_the_grouping_of_the_stories_from_the_cache(site, 
     assert snapshot(site.root / "public") == snapshot(clean_build(site, "clean-again"))
 
 
+def test_the_items_are_written_while_the_build_deduplicates_and_never_while_it_forks(site, monkeypatch) -> None:
+    """items.pickle is written by a thread beside deduplication; the render workers are forked only once
+    it has finished (forking while a thread writes is unsafe), however slow the write."""
+    import threading
+    import time
+
+    import site_builder.incremental
+
+    write_pickle = site_builder.incremental.write_pickle
+
+    def slow(path, data):
+        if path.name == "items.pickle":
+            time.sleep(0.5)
+        write_pickle(path, data)
+
+    forks = []
+    fork = os.fork
+
+    def watched_fork():
+        forks.append(sorted(thread.name for thread in threading.enumerate() if thread is not threading.current_thread()))
+        return fork()
+
+    monkeypatch.setattr(site_builder.incremental, "write_pickle", slow)
+    monkeypatch.setattr(os, "fork", watched_fork)
+    monkeypatch.setattr("site_builder.parallel.MINIMUM", 2)
+    for n in range(12):
+        site.item(f"2026/s{n}.md", story(n))
+    assert site.build("--no-search", "--jobs", "2").code == 0
+    assert len(forks) == 4 and not any("items.pickle" in names for names in forks), forks  # loading, then rendering
+    entries = BuildCache.open(site.root / ".site-builder-cache").items.entries
+    assert sorted(entries) == [f"2026/s{n}.md" for n in sorted(range(12), key=str)]
+
+
 def test_unchanged_files_keep_their_mtime_and_changed_ones_are_rewritten(site) -> None:
     for n in range(6):
         site.item(f"s{n}.md", story(n))
@@ -222,7 +255,7 @@ def test_damaged_cache_is_ignored(site) -> None:
         site.item(f"s{n}.md", story(n))
     site.build("--no-search")
     cache = site.root / ".site-builder-cache"
-    for name in ("items.pickle", "pages.pickle"):
+    for name in ("items.pickle", "stages.pickle", "pages.pickle"):
         (cache / name).write_bytes(b"not a pickle")
     for record in (cache / "trees").iterdir():
         record.write_bytes(b"\x80garbage")
