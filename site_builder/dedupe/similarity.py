@@ -13,15 +13,18 @@ from __future__ import annotations
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import compress, repeat
 from operator import mul
-from typing import Sequence
+from typing import Callable, Sequence, TypeVar
 
 import numpy as np
 
 from .features import Features, ids
 from .numbering import distinct, member, numbered, run_starts
 from .shingles import Vocabulary
+
+T = TypeVar("T")
 
 #: Rarity prior: weights are computed as if this many more items shared none of the features,
 #: so that a folder of five items weighs a name like a collection of a thousand would.
@@ -207,14 +210,13 @@ def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tup
     if not feature.size:
         return np.empty((0, 2), dtype=np.int64), np.empty(0), np.empty(0)
     entries = (feature, owner, weight)
+    terms_of = partial(_pair_terms, times=times, item_when=item_when, is_anchor=vec.is_anchor, window_days=window_days, count=count)
     split = np.searchsorted(feature, feature[feature.size // 2]) if feature.size >= SPLIT_ENTRIES else 0
     if split == 0:
-        parts = [_pair_terms(*entries, times, item_when, vec.is_anchor, window_days, count)]
+        parts = [terms_of(*entries)]
     else:
-        with ThreadPoolExecutor(max_workers=1) as beside:
-            later = beside.submit(_pair_terms, *(array[split:] for array in entries), times, item_when, vec.is_anchor, window_days, count)
-            parts = [_pair_terms(*(array[:split] for array in entries), times, item_when, vec.is_anchor, window_days, count),
-                     later.result()]
+        parts = _in_two_threads(partial(terms_of, *(array[:split] for array in entries)),
+                                partial(terms_of, *(array[split:] for array in entries)))
     del entries, feature, owner, weight
     # The terms in one thread's order: every part's dated pairs, then every part's undated ones.
     terms = [part[kind] for kind in range(2) for part in parts if len(part) > kind]
@@ -224,12 +226,9 @@ def candidate_scores(vec: Vectors, times: np.ndarray, window_days: float) -> tup
         pair_keys, anchor_cos, word_cos = _sums_by_pair(*map(_joined, zip(*terms)))
     else:
         middle = int(np.median(np.concatenate([key[:: max(1, key.size // 4096)] for key, _, _ in terms])))
-        with ThreadPoolExecutor(max_workers=1) as beside:
-            high = beside.submit(lambda: _sums_by_pair(*_in_range(terms, middle, True)))
-            low = _sums_by_pair(*_in_range(terms, middle, False))
-            high_sums = high.result()
+        low, high = _in_two_threads(partial(_sums_in_range, terms, middle, False), partial(_sums_in_range, terms, middle, True))
         del terms
-        pair_keys, anchor_cos, word_cos = (np.concatenate(halves) for halves in zip(low, high_sums))
+        pair_keys, anchor_cos, word_cos = (np.concatenate(halves) for halves in zip(low, high))
     pairs = np.empty((pair_keys.size, 2), dtype=np.int64)
     np.divmod(pair_keys, count, out=(pairs[:, 0], pairs[:, 1]))
     return pairs, anchor_cos, word_cos
@@ -280,10 +279,17 @@ def _pair_terms(feature: np.ndarray, owner: np.ndarray, weight: np.ndarray, time
     return terms
 
 
-def _in_range(terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]], middle: int, high: bool) -> list[np.ndarray]:
-    """The terms whose key is below `middle` (or, `high`, not below it), joined, in their order."""
+def _in_two_threads(first: Callable[[], T], second: Callable[[], T]) -> list[T]:
+    """first() here and second() in a thread beside it, at once; their results in that order."""
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        later = beside.submit(second)
+        return [first(), later.result()]
+
+
+def _sums_in_range(terms: list[tuple[np.ndarray, np.ndarray, np.ndarray]], middle: int, high: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """_sums_by_pair() of the terms whose key is below `middle` (or, `high`, not below it), in their order."""
     chosen = [(key >= middle) if high else (key < middle) for key, _, _ in terms]
-    return [np.concatenate([np.compress(mask, term[column]) for mask, term in zip(chosen, terms)]) for column in range(3)]
+    return _sums_by_pair(*(np.concatenate([np.compress(mask, term[column]) for mask, term in zip(chosen, terms)]) for column in range(3)))
 
 
 def _sums_by_pair(key: np.ndarray, contribution: np.ndarray, anchor: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
