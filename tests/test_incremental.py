@@ -6,9 +6,11 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from conftest import news
 
 from site_builder.incremental import BuildCache
+from site_builder.render import Renderer
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -195,6 +197,32 @@ def test_unchanged_files_keep_their_mtime_and_changed_ones_are_rewritten(site) -
     assert untouched and not changed & set(untouched)
     assert "assets/style.css" not in changed and "404.html" not in changed
     assert snapshot(public) == snapshot(clean_build(site))
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_after_a_first_build_an_edit_renders_only_its_own_story_page_again(site, monkeypatch, tmp_path, jobs: str) -> None:
+    """A first build makes the story pages' keys beside the lists (see render_pages): the next build finds
+    every other story page by its key, and renders it no more."""
+    monkeypatch.setattr("site_builder.parallel.MINIMUM", 2)  # with --jobs 2, the pages render in forked workers
+    log = tmp_path / "rendered"
+    render = Renderer.render
+
+    def logged(self, page, context):
+        with open(log, "a", encoding="utf-8") as handle:  # every worker appends to it
+            handle.write(page.output_path + "\n")
+        return render(self, page, context)
+
+    monkeypatch.setattr(Renderer, "render", logged)
+    titles = ["Quartz robots win a prize", "Glacier study uses vision models", "Chip export rules tighten", "Hospital ends diagnostic trial"]
+    for n, title in enumerate(titles):
+        site.item(f"s{n}.md", news(title=title, url=f"https://news.example.com/{n}"))
+    assert site.build("--no-search", "--jobs", jobs).code == 0
+    assert len({path for path in log.read_text().split() if path.startswith("stories/")}) == 4
+    log.unlink()
+    site.item("s0.md", news(title=titles[0], url="https://news.example.com/0", body="A brand new body for the robots."))
+    assert site.build("--no-search", "--jobs", jobs).code == 0
+    again = [path for path in log.read_text().split() if path.startswith("stories/")]
+    assert len(again) == 1 and b"brand new body" in (site.root / "public" / again[0]).read_bytes()
 
 
 def test_an_edit_seen_only_in_the_item_renders_its_story_page_again(site) -> None:
