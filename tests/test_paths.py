@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import random
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,16 @@ def test_any_text_slugifies_to_one_safe_segment(text: str) -> None:
     slug = slugify(text)
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*|", slug) and slug not in RESERVED - {""}
     assert len(slug) <= 80
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=120))
+def test_ascii_text_slugifies_as_any_text_does(text: str) -> None:
+    """slugify() lowers ASCII text directly: the same as decomposing it and dropping what is not ASCII."""
+    general = re.sub(r"[^a-z0-9]+", "-", unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()).strip("-")
+    if len(general) > 80:
+        general = general[:80].rsplit("-", 1)[0] or general[:80]
+    assert slugify(text) == ("" if general in RESERVED else general)
 
 
 @settings(max_examples=300, deadline=None)
