@@ -33,7 +33,9 @@ def numbered(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def distinct(values: np.ndarray) -> np.ndarray:
-    """np.unique(values), by np.sort (which numpy vectorises, where np.unique partly hashes)."""
+    """np.unique(values), by np.sort (which numpy vectorises, where np.unique partly hashes); for
+    values without NaN (np.unique makes their NaNs one).  np.unique also imports numpy.ma on its first
+    call (np.ma.is_masked): 9 ms, holding the interpreter lock, while the build deduplicates."""
     ordered = np.sort(values)
     return ordered[run_starts(ordered)]
 

@@ -159,7 +159,7 @@ def _bucket_pairs(key: np.ndarray) -> np.ndarray:
     sizes = np.diff(np.r_[starts, key.size])
     chosen = (sizes >= 2) & (sizes <= MAX_BUCKET)
     pairs = []
-    for size in np.unique(sizes[chosen]):
+    for size in distinct(sizes[chosen]):  # not np.unique: see numbering.distinct
         first = starts[chosen & (sizes == size)]
         i, j = np.triu_indices(int(size), 1)
         left = order[first[:, None] + i[None, :]].ravel()

@@ -335,7 +335,7 @@ def _by_feature_and_time(feature: np.ndarray, item_when: np.ndarray, owner: np.n
     Feature, rank of the time and position packed into one integer sort several times
     faster than a lexsort; a collection too big for 63 bits takes the lexsort.
     """
-    levels = np.unique(item_when)
+    levels = distinct(item_when)  # no NaN here: np.unique's answer
     position_bits = int(feature.size).bit_length()
     rank_bits = int(levels.size).bit_length()
     if not feature.size or int(feature.max()).bit_length() + rank_bits + position_bits > 63:
@@ -387,7 +387,7 @@ def subject_conflicts(features: Sequence[Features], pairs: np.ndarray, mask: np.
     chosen = np.flatnonzero(mask)
     chosen = chosen[has_subject[pairs[chosen, 0]] & has_subject[pairs[chosen, 1]]]
     subject, subject_owner = title_anchors[is_rare], owner[is_rare]
-    involved = np.unique(pairs[chosen].ravel())
+    involved = distinct(pairs[chosen].ravel())
     lo, hi = np.searchsorted(subject_owner, involved, side="left"), np.searchsorted(subject_owner, involved, side="right")
     subjects = {i: set(subject[a:b].tolist()) for i, a, b in zip(involved.tolist(), lo.tolist(), hi.tolist())}
     for index in chosen.tolist():
