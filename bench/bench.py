@@ -26,6 +26,7 @@ import statistics
 import subprocess
 import sys
 import time
+import venv
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,7 +36,6 @@ OUT = HERE / "out"
 sys.path.insert(0, str(HERE))
 
 import corpus  # noqa: E402  (bench/corpus.py: generate(n, out, seed) -> gold path)
-import incremental_bench  # noqa: E402
 import peers  # noqa: E402
 
 #: Edits timed on the preview server (median, min and max are reported).
@@ -43,24 +43,39 @@ SERVE_EDITS = 9
 
 #: Outputs of earlier runs are moved here, not deleted, until the benchmark ends (see set_aside()).
 TRASH = OUT / ".trash"
+#: Where site-builder is installed from its wheel for the benchmark (see install_site_builder()).
+SITE_VENV = HERE / ".venv-site"
+#: Its python, once installed.
+SITE_PYTHON = Path(sys.executable)
+
 #: Seconds ext4 keeps a deleted inode from being reused when the file system has no journal
 #: (RECENTCY_MIN in fs/ext4/ialloc.c; five minutes while its inode table block is still dirty).
 RECENTLY_DELETED_S = 61
 
 
-def compile_bytecode() -> None:
-    """Compile site-builder's modules to bytecode, as `pip install` does for an installed package.
+def install_site_builder() -> Path:
+    """site-builder as `pip install` makes it, in bench/.venv-site: the wheel of this tree, its hot
+    modules compiled by Cython (see setup.py), every module compiled to bytecode.  Returns its python.
 
-    The project's editable install leaves that to Python's first import of each module, which
-    writes it to __pycache__, unless PYTHONDONTWRITEBYTECODE is set (as on the machine of
-    bench/results.md): every build then compiles the generator's sources again, 40 ms of a 10k
-    build that no installed copy pays.  Pelican, installed by pip, comes compiled; Hugo is a binary.
-    (A module edited later is still read from its source: Python checks each file's mtime.)
+    The project's own .venv is an editable install: plain Python (an edit takes effect at once), and
+    no bytecode where PYTHONDONTWRITEBYTECODE is set (as on the machine of bench/results.md), so that
+    every build would compile the generator's sources again.  Pelican, installed by pip, comes
+    compiled; Hugo is a binary.  The wheel is built with the test environment's Cython and
+    setuptools (pyproject.toml's test extra), and installed with its dependencies the first time.
     """
-    import compileall
-
-    if not compileall.compile_dir(ROOT / "site_builder", quiet=1):
-        raise SystemExit("site_builder does not compile")
+    wheels = OUT / "wheel"
+    shutil.rmtree(wheels, ignore_errors=True)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", str(wheels),
+                    str(ROOT)], check=True)
+    wheel = str(next(wheels.glob("site_builder-*.whl")))
+    python = SITE_VENV / "bin" / "python"
+    pip = [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    if not python.exists():
+        venv.create(SITE_VENV, with_pip=True)
+        subprocess.run(pip + [wheel], check=True)
+    else:
+        subprocess.run(pip + ["--force-reinstall", "--no-deps", wheel], check=True)
+    return python
 
 
 def set_aside(path: Path) -> None:
@@ -105,7 +120,8 @@ def run_wait4(command: list[str]) -> tuple[float, float, str, str, int, float]:
 
 
 def site_builder(corpus_dir: Path, project: Path, output: Path, search: bool = False) -> dict:
-    command = [sys.executable, "-m", "site_builder", "build", "--project", str(project), "--content", str(corpus_dir),
+    # -P: the working folder is not searched first, where ROOT would put this tree's plain modules before the installed ones.
+    command = [str(SITE_PYTHON), "-P", "-m", "site_builder", "build", "--project", str(project), "--content", str(corpus_dir),
                "--output", str(output), "--verbose"]
     if not search:
         command.append("--no-search")
@@ -178,8 +194,16 @@ def bench_size(n: int, runs: int, with_search: bool, with_serve: bool = False, w
     if with_serve:
         # The preview server: a one-item edit, from the file's write to the browser's reload event.
         print(f"  preview server, {SERVE_EDITS} edits ...", file=sys.stderr, flush=True)
-        result["serve_edit_ms"] = stats([1000 * s for s in incremental_bench.edit_to_reload(project, SERVE_EDITS, corpus_dir)])
+        result["serve_edit_ms"] = stats([1000 * s for s in serve_edits(project, corpus_dir)])
     return result
+
+
+def serve_edits(project: Path, corpus_dir: Path) -> list[float]:
+    """incremental_bench.edit_to_reload(), run by the installed copy (its preview server runs in-process)."""
+    code = (f"import json, sys; sys.path.insert(0, {str(HERE)!r}); from pathlib import Path; import incremental_bench; "
+            f"print(json.dumps(incremental_bench.edit_to_reload(Path({str(project)!r}), {SERVE_EDITS}, Path({str(corpus_dir)!r}))))")
+    done = subprocess.run([str(SITE_PYTHON), "-P", "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 class PeerRuns:
@@ -242,7 +266,8 @@ def report(results: dict) -> str:
         f"Median of {results['runs']} runs (min–max). Builds without the search index unless said; "
         "each peer's cold build runs right after one of ours, every tool starting without an output folder "
         "(earlier outputs are moved aside, and deleted only when the benchmark ends: see set_aside() in bench/bench.py); "
-        "site-builder's modules are compiled to bytecode first, as pip installs them (see compile_bytecode()).", "",
+        "site-builder runs as pip installs it: from its wheel, in bench/.venv-site, its hot modules compiled by Cython "
+        "(see setup.py) and the rest to bytecode (see install_site_builder()).", "",
         "| items | pages | cold build s | no-change s | one-edit s | items/s | pages/s | peak RSS MiB | search index s |",
         "| ---: | ---: | --- | --- | --- | ---: | ---: | ---: | ---: |",
     ]
@@ -297,7 +322,9 @@ def main() -> int:
     sizes = sorted({int(s) for s in args.sizes.split(",") if s} | set(peer_sizes))
     results: dict = {"machine": machine(), "runs": args.runs, "sizes": [], "peers": {}}
     empty_trash(wait=True)  # left by an interrupted run
-    compile_bytecode()
+    global SITE_PYTHON
+    print("installing site-builder from its wheel into bench/.venv-site ...", file=sys.stderr, flush=True)
+    SITE_PYTHON = install_site_builder()
     if peer_sizes:
         results["peer_versions"] = peers.ensure_peers()
     for n in sizes:

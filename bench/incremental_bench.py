@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import importlib.util
 import json
 import queue
 import shutil
@@ -26,7 +27,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+if importlib.util.find_spec("site_builder") is None:  # else as installed: the project's .venv, or bench/.venv-site (bench.py)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from corpus import generate  # noqa: E402
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import importlib.machinery
 import operator
 import os
 import pickle
@@ -39,15 +40,20 @@ if TYPE_CHECKING:
 #: Files whose mtime is this close to the moment they were cached are hashed again: the
 #: file system's clock is coarse, so a second write within it would keep size and mtime.
 _RACY_NS = 2_000_000_000
+#: The names of compiled modules (see setup.py).
+_COMPILED = tuple(importlib.machinery.EXTENSION_SUFFIXES)
 
 
 @cache
 def code_version() -> str:
-    """A hash of the generator's own code and default theme: results of another version are never reused."""
+    """A hash of the generator's own code and default theme: results of another version are never reused.
+
+    Compiled modules (see setup.py) are made from the .py files beside them, which are hashed: not
+    their own megabytes (16 MB, 40 ms at every start, while one core waits)."""
     package = Path(__file__).parent
     digest = hashlib.blake2b(digest_size=16)
     for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+        if path.is_file() and "__pycache__" not in path.parts and not path.name.endswith(_COMPILED):
             digest.update(path.relative_to(package).as_posix().encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
@@ -485,13 +491,14 @@ def _parts(values: Iterable[Any], memo: dict[int, str]) -> str:
 
 #: What unpickling a damaged file raises.
 _DAMAGED = (EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError, IndexError, KeyError)
+_UNREADABLE = (OSError, *_DAMAGED)
 
 
 def read_pickle(path: Path) -> Any:
     try:
         with open(path, "rb") as handle:
             return pickle.load(handle)
-    except (OSError, *_DAMAGED):
+    except _UNREADABLE:
         return None  # a missing or damaged cache is an empty one
 
 
