@@ -22,7 +22,9 @@ from typing import Any
 
 import jinja2
 import markupsafe
+from jinja2.nodes import EvalContext
 from jinja2.runtime import Context, Macro
+from jinja2.utils import missing
 from markupsafe import Markup
 
 # markupsafe's C escaping (its pure-Python fallback when the C module is missing).
@@ -48,9 +50,24 @@ class FastContext(Context):
         kwargs.pop("_block_vars", None)
         kwargs.pop("_loop_vars", None)
         try:
+            if type(__obj) is Macro and not kwargs and _plain_macro(__obj, args):
+                # Macro.__call__ for positional arguments: the missing ones are `missing` (the macro
+                # body gives them their defaults), and an autoescaping macro's str is made Markup.
+                done = __obj._func(*args, *(missing,) * (__obj._argument_count - len(args)))
+                if not __obj._default_autoescape:
+                    return done
+                return _new_str(Markup, done) if type(done) is str else Markup(done)
             return __obj(*args, **kwargs)
         except StopIteration:  # as Jinja: a StopIteration must not end the template's generator
             return __self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
+
+
+def _plain_macro(macro: Macro, args: tuple) -> bool:
+    """Whether Macro.__call__ would only bind these positional arguments: no implicit caller, no
+    catch-all arguments (each takes one more), no more arguments than it takes, no eval context
+    first (Jinja's own calls pass one).  A `caller` parameter of its own is bound as any other."""
+    return (len(args) <= macro._argument_count and not (macro.caller or macro.catch_kwargs or macro.catch_varargs)
+            and not (args and isinstance(args[0], EvalContext)))
 
 
 class FastTemplate(jinja2.Template):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import jinja2
 import markupsafe
+import pytest
 from hypothesis import given, strategies as st
 
 from site_builder.templating import Environment, escape
@@ -33,10 +34,19 @@ def test_escape_honours_html_and_subclasses():
 
 
 TEMPLATES = {
-    "macros.html": "{% macro tag(x, y='<y>') %}<i>{{ x }}{{ y }}</i>{% endmacro %}",
+    "macros.html": (
+        "{% macro tag(x, y='<y>') %}<i>{{ x }}{{ y }}</i>{% endmacro %}"
+        "{% macro many() %}{{ varargs|join(',') }}{{ kwargs|dictsort }}{% endmacro %}"
+        "{% macro box(title) %}<div>{{ title }}{{ caller() }}</div>{% endmacro %}"
+        "{% macro named(caller='<no caller>') %}{{ caller }}{% endmacro %}"
+        "{% macro three(a, b, c='<c>') %}{{ a }}{{ b }}{{ c }}{% endmacro %}"
+        "{% macro some(a) %}{{ a }}{{ varargs|length }}{% endmacro %}{% macro keyed(a) %}{{ a }}{{ kwargs|length }}{% endmacro %}"
+    ),
     "page.html": (
-        "{% from 'macros.html' import tag %}{% set local = 'L&' %}"
-        "{{ tag(value) }}|{{ tag(value, y=other) }}|{{ plain(value) }}|{{ ctx_name() }}|{{ env_name() }}|"
+        "{% from 'macros.html' import tag, many, box, named, three, some, keyed %}{% set local = 'L&' %}"
+        "{{ tag(value) }}|{{ tag(value, y=other) }}|{{ tag(other, value) }}|{{ three(value, 2) }}|{{ three(value, '&', value) }}|"
+        "{{ many(1, '<2>') }}|{{ many(x='<x>') }}|{% call box(value) %}in{% endcall %}|{{ named('<n>') }}|{{ named() }}|{{ some(value) }}|{{ keyed(value) }}|"
+        "{{ (tag(value) ~ '<after>') }}|{{ plain(value) }}|{{ ctx_name() }}|{{ env_name() }}|"
         "{{ caller_test() }}|{{ stop() is undefined }}|{{ value|upper }}|{{ site }}|{% for v in [1, 2] %}{{ looped(v) }}{% endfor %}"
         "{% call wrap() %}[{{ local }}]{% endcall %}|{{ Callable() }}"
     ),
@@ -49,8 +59,8 @@ class CallableWithContext:
         return context["value"]
 
 
-def render_with(environment_class) -> str:
-    env = environment_class(loader=jinja2.DictLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined)
+def render_with(environment_class, autoescape: bool = True) -> str:
+    env = environment_class(loader=jinja2.DictLoader(TEMPLATES), autoescape=autoescape, undefined=jinja2.StrictUndefined)
 
     @jinja2.pass_context
     def ctx_name(context):
@@ -74,6 +84,22 @@ def render_with(environment_class) -> str:
 
 
 def test_same_page_as_jinja():
+    """Macros called by position take a shortcut (FastContext.call): defaults, escaping and Markup as Jinja's."""
     ours = render_with(Environment)
     assert ours == render_with(jinja2.Environment)
     assert "&lt;site changed after loading&gt;" in ours and "<i>&lt;v&gt;<o></i>" in ours
+    assert "<i>&lt;v&gt;&lt;y&gt;</i>" in ours and "<i>&lt;v&gt;&lt;y&gt;</i>&lt;after&gt;" in ours  # a default; a macro's Markup
+
+
+def test_same_page_as_jinja_without_autoescape():
+    assert render_with(Environment, autoescape=False) == render_with(jinja2.Environment, autoescape=False)
+
+
+@pytest.mark.parametrize("call, error", [("tag(1, 2, 3)", TypeError), ("box(1)", jinja2.UndefinedError)])
+def test_a_macro_called_wrongly_fails_as_in_jinja(call: str, error: type) -> None:
+    """Too many arguments; a macro that calls caller() outside a call block."""
+    for environment_class in (Environment, jinja2.Environment):
+        env = environment_class(loader=jinja2.DictLoader({**TEMPLATES, "bad.html": f"{{% from 'macros.html' import tag, box %}}{{{{ {call} }}}}"}),
+                                undefined=jinja2.StrictUndefined)
+        with pytest.raises(error):
+            env.get_template("bad.html").render()
