@@ -87,9 +87,14 @@ def head_helpers(config: SiteConfig, story_path: Callable[[Story], str]) -> dict
     def story_url(story: Story) -> str:
         return config.site_url + story_path(story)
 
+    listed: dict[int, tuple[Story, str]] = {}  # see item_list_json
+
     def json_ld(page: Page, story: Story | None = None, stories: Iterable[Story] = ()) -> Markup:
-        data = news_article(story, story_url(story), config) if story is not None else item_list(page, list(stories), story_url, config)
-        return Markup(f'<script type="application/ld+json">{script_json(data)}</script>')  # script_json() escaped it
+        if story is not None:
+            text = _ENCODE(news_article(story, story_url(story), config))
+        else:
+            text = item_list_json(page, stories, story_url, config, listed)
+        return Markup(f'<script type="application/ld+json">{script_safe(text)}</script>')  # script_safe() escaped it
 
     def share_image(story: Story) -> str | None:
         # Only remote images: a link preview needs an absolute URL, and local paths are not shipped.
@@ -127,26 +132,30 @@ def news_article(story: Story, url: str, config: SiteConfig) -> dict[str, Any]:
     return data
 
 
-def item_list(page: Page, stories: list[Story], story_url: Callable[[Story], str], config: SiteConfig) -> dict[str, Any]:
-    return {
-        "@context": "https://schema.org",
-        "@type": "ItemList",
-        "url": config.site_url + page.url,
-        "numberOfItems": len(stories),
-        "itemListElement": [
-            {"@type": "ListItem", "position": index, "url": story_url(story), "name": clean(story.title)}
-            for index, story in enumerate(stories, 1)
-        ],
-    }
+def item_list_json(page: Page, stories: Iterable[Story], story_url: Callable[[Story], str], config: SiteConfig,
+                   listed: dict[int, tuple[Story, str]]) -> str:
+    """The JSON of a list page's ItemList, as _ENCODE writes {"@context": ..., "@type": "ItemList", "url": ...,
+    "numberOfItems": n, "itemListElement": [{"@type": "ListItem", "position": i, "url": ..., "name": ...}]}.
+
+    A story is on a dozen list pages: the JSON of its url and name is made once, into `listed` (by id,
+    with the story, which keeps the id from being reused), and each page writes only the positions.
+    """
+    items = []
+    for position, story in enumerate(stories, 1):
+        known = listed.get(id(story))
+        if known is None:
+            known = listed[id(story)] = (story, f',"url":{_ENCODE(story_url(story))},"name":{_ENCODE(clean(story.title))}}}')
+        items.append(f'{{"@type":"ListItem","position":{position}{known[1]}')
+    return (f'{{"@context":"https://schema.org","@type":"ItemList","url":{_ENCODE(config.site_url + page.url)},'
+            f'"numberOfItems":{len(items)},"itemListElement":[{",".join(items)}]}}')
 
 
 # Made once: json.dumps with options makes a new encoder for every call (a sixth of json_ld's time).
 _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
-def script_json(data: Any) -> str:
-    """JSON safe inside <script>: `<`, `>` and `&` as \\u escapes, which JSON parsers read back as they were."""
-    text = _ENCODE(data)
+def script_safe(text: str) -> str:
+    """JSON text safe inside <script>: `<`, `>` and `&` as \\u escapes, which JSON parsers read back as they were."""
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 

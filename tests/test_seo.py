@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from types import SimpleNamespace
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import news
+from site_builder.feeds import clean
+from site_builder.seo import item_list_json
 
 BASE = "https://user.github.io/digest/"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
@@ -91,3 +95,19 @@ def test_lists_describe_an_item_list(built) -> None:
     assert all(item["url"].startswith(BASE + "stories/") for item in front["itemListElement"])
     [topic] = json_ld(built.page("topics/household/"))
     assert [item["name"] for item in topic["itemListElement"]] == ["Robots fold laundry"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(), max_size=8), st.text(max_size=20))
+def test_a_list_pages_item_list_is_the_json_of_its_fields(titles: list[str], path: str) -> None:
+    """item_list_json writes the JSON by hand, from each story's url and name made once: the same
+    text as encoding the ItemList's fields, whatever the titles, and on a second page too."""
+    stories = [SimpleNamespace(title=title, n=n) for n, title in enumerate(titles)]
+    config = SimpleNamespace(site_url=BASE)
+    url_of = lambda story: f"{BASE}stories/{story.n}-{story.title}/"  # noqa: E731
+    listed: dict = {}
+    for page in (SimpleNamespace(url=path), SimpleNamespace(url=path + "page/2/")):
+        expected = {"@context": "https://schema.org", "@type": "ItemList", "url": BASE + page.url, "numberOfItems": len(stories),
+                    "itemListElement": [{"@type": "ListItem", "position": i, "url": url_of(s), "name": clean(s.title)}
+                                        for i, s in enumerate(stories, 1)]}
+        assert item_list_json(page, stories, url_of, config, listed) == json.dumps(expected, ensure_ascii=False, separators=(",", ":"))
