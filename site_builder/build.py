@@ -237,7 +237,7 @@ def render_pages(renderer: Renderer, pages: list[Page], output: OutputWriter, pr
     # page's key is then made by the worker that renders the first list: the lists' keys have made the
     # fingerprint of every story they show, and the page's key costs 3 us there, where a story worker
     # would make its story's fingerprint again (15 us; 5,400 story pages at 10k items).
-    cold = not keys.cache.pages
+    cold = keys.first_build()
     first_list = lists[0] if cold and lists else None
 
     def render(batch: Sequence[int]) -> list[tuple[int, str | None, str | None, Any]]:

@@ -334,6 +334,10 @@ class PageKeys:
                 name is None or self.reads_digest(name, seen | {template}) for name in others if name not in seen)
         return self._reads_digest[template]
 
+    def first_build(self) -> bool:
+        """Whether no page is known from an earlier build: no key then needs looking up before rendering."""
+        return not self.cache.pages
+
     def previous(self, page: Page, key: str) -> str | None:
         """sha256 of the page's bytes when it was last rendered from the same inputs."""
         known = self.cache.pages.get(page.output_path)

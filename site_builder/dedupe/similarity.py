@@ -335,7 +335,7 @@ def _by_feature_and_time(feature: np.ndarray, item_when: np.ndarray, owner: np.n
     Feature, rank of the time and position packed into one integer sort several times
     faster than a lexsort; a collection too big for 63 bits takes the lexsort.
     """
-    levels = distinct(item_when)  # no NaN here: np.unique's answer
+    levels = distinct(item_when)  # np.unique's answer: undated items are -1.0 here, never NaN
     position_bits = int(feature.size).bit_length()
     rank_bits = int(levels.size).bit_length()
     if not feature.size or int(feature.max()).bit_length() + rank_bits + position_bits > 63:
